@@ -1,0 +1,227 @@
+//! The HTTP face of the service: `/graphql` (POST, GET, JSON-array batches), GraphiQL at
+//! `/` (served from the binary, so it works with no network), `/healthz`, body limits.
+//!
+//! The one thing to know: each HTTP request gets one fresh [`PageLoader`], shared by all
+//! the operations of a batch, and the operations of a batch run concurrently so that the
+//! loader sees their windows together and merges them.
+
+use std::{future::Future, sync::Arc};
+
+use async_graphql::{BatchRequest, BatchResponse};
+use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse};
+use axum::{
+    extract::{FromRequest, Request, State},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
+    response::{Html, IntoResponse, Response},
+    routing::get,
+    Json, Router,
+};
+use futures::future::join_all;
+use serde_json::json;
+use tokio::net::TcpListener;
+
+use crate::{
+    loader::page_loader,
+    pagination::Limits,
+    schema::{self, AppSchema},
+    upstream::{Upstream, UpstreamSettings},
+};
+
+/// What the GraphQL service needs to run.
+#[derive(Clone, Debug)]
+pub struct ServiceConfig {
+    pub upstream: UpstreamSettings,
+    pub limits: Limits,
+    /// Most operations in one JSON-array batch.
+    pub max_batch_size: usize,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl ServiceConfig {
+    pub fn new(upstream: UpstreamSettings) -> Self {
+        Self {
+            upstream,
+            limits: Limits::DEFAULT,
+            max_batch_size: 16,
+            max_body_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// The running service's shared parts: cheap to clone, one per process.
+#[derive(Clone)]
+pub struct Service(Arc<Inner>);
+
+struct Inner {
+    schema: AppSchema,
+    upstream: Upstream,
+    max_batch_size: usize,
+    max_body_bytes: usize,
+}
+
+impl Service {
+    pub fn new(config: &ServiceConfig) -> Result<Self, String> {
+        Ok(Self(Arc::new(Inner {
+            schema: schema::build(config.limits),
+            upstream: Upstream::new(&config.upstream)?,
+            max_batch_size: config.max_batch_size,
+            max_body_bytes: config.max_body_bytes,
+        })))
+    }
+
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/", get(graphiql))
+            .route("/graphql", get(graphql_get).post(graphql_post))
+            .route("/healthz", get(|| async { "ok" }))
+            .route("/graphiql/{asset}", get(graphiql_asset))
+            .layer(tower_http::limit::RequestBodyLimitLayer::new(
+                self.0.max_body_bytes,
+            ))
+            .with_state(self.clone())
+    }
+
+    /// Serves on `listener` until `shutdown` completes, then drains in-flight requests.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(listener, self.router())
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+
+    async fn execute(&self, batch: BatchRequest) -> Response {
+        let loader = page_loader(self.0.upstream.clone());
+        let run = |request: async_graphql::Request| {
+            let request = request.data(loader.clone());
+            async move {
+                let mut response = self.0.schema.execute(request).await;
+                schema::complete_codes(&mut response);
+                response
+            }
+        };
+        let response = match batch {
+            BatchRequest::Single(request) => BatchResponse::Single(run(request).await),
+            BatchRequest::Batch(requests) => {
+                if requests.is_empty() || requests.len() > self.0.max_batch_size {
+                    return bad_request(
+                        StatusCode::BAD_REQUEST,
+                        &format!(
+                            "a batch must hold between 1 and {} operations (got {})",
+                            self.0.max_batch_size,
+                            requests.len()
+                        ),
+                    );
+                }
+                BatchResponse::Batch(join_all(requests.into_iter().map(run)).await)
+            }
+        };
+        GraphQLResponse::from(response).into_response()
+    }
+}
+
+/// A request that is not GraphQL over HTTP: answered with a GraphQL-shaped error body.
+pub struct Rejection(async_graphql::ParseRequestError);
+
+impl From<async_graphql::ParseRequestError> for Rejection {
+    fn from(e: async_graphql::ParseRequestError) -> Self {
+        Self(e)
+    }
+}
+
+impl IntoResponse for Rejection {
+    fn into_response(self) -> Response {
+        use async_graphql::ParseRequestError as E;
+        match self.0 {
+            E::PayloadTooLarge => bad_request(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the request body is too large",
+            ),
+            E::InvalidRequest(e) => bad_request(
+                StatusCode::BAD_REQUEST,
+                &format!("the body is not a GraphQL request: {e}"),
+            ),
+            E::Io(e) if e.to_string().contains("length limit") => bad_request(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the request body is too large",
+            ),
+            other => bad_request(
+                StatusCode::BAD_REQUEST,
+                &format!("the request could not be read: {other}"),
+            ),
+        }
+    }
+}
+
+fn bad_request(status: StatusCode, message: &str) -> Response {
+    let body =
+        json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }] });
+    (status, Json(body)).into_response()
+}
+
+async fn graphql_post(
+    State(service): State<Service>,
+    request: GraphQLBatchRequest<Rejection>,
+) -> Response {
+    service.execute(request.into_inner()).await
+}
+
+/// `GET /graphql`: a query in the URL, or, for a browser asking for a page, GraphiQL.
+async fn graphql_get(State(service): State<Service>, request: Request) -> Response {
+    let has_query = request
+        .uri()
+        .query()
+        .is_some_and(|q| q.split('&').any(|p| p.starts_with("query=")));
+    if !has_query && wants_html(request.headers()) {
+        return graphiql().await.into_response();
+    }
+    match GraphQLBatchRequest::<Rejection>::from_request(request, &()).await {
+        Ok(batch) => service.execute(batch.into_inner()).await,
+        Err(rejection) => rejection.into_response(),
+    }
+}
+
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"))
+}
+
+async fn graphiql() -> Html<&'static str> {
+    Html(include_str!("graphiql/index.html"))
+}
+
+/// GraphiQL's scripts and styles, compiled into the binary (GraphiQL 4.1.2, React 18.3.1).
+async fn graphiql_asset(axum::extract::Path(asset): axum::extract::Path<String>) -> Response {
+    let (body, content_type): (&'static [u8], &'static str) = match asset.as_str() {
+        "graphiql.min.js" => (
+            include_bytes!("graphiql/graphiql.min.js"),
+            "text/javascript",
+        ),
+        "graphiql.min.css" => (include_bytes!("graphiql/graphiql.min.css"), "text/css"),
+        "react.production.min.js" => (
+            include_bytes!("graphiql/react.production.min.js"),
+            "text/javascript",
+        ),
+        "react-dom.production.min.js" => (
+            include_bytes!("graphiql/react-dom.production.min.js"),
+            "text/javascript",
+        ),
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=86400"),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}

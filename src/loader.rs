@@ -1,0 +1,209 @@
+//! The per-request dataloader: every window asked for during one GraphQL request (aliases,
+//! repeated fragments, the operations of a batch) is collected, merged per client and
+//! filter, planned, and fetched with the fewest upstream calls.
+//!
+//! The one thing to know: the batch function keeps what it has fetched for the rest of the
+//! request (items by position, and the first `totalItems` seen per client and filter), so a
+//! later batch only fetches positions nobody has fetched yet, and `last` without `before`
+//! pays for its total at most once. A loader must never outlive its GraphQL request: its
+//! caches never expire.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Arc,
+};
+
+use dataloader::{cached::Loader, BatchFn};
+use futures::future::join_all;
+
+use crate::{
+    pagination::{
+        planner::{self, PageRequest},
+        Window, WindowSpec,
+    },
+    upstream::{self, ClientId, LivePhoto, LivePhotoFilter, Upstream},
+};
+
+/// What a list is a list of: one client's photos under one filter.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ListId {
+    pub client: ClientId,
+    pub filter: LivePhotoFilter,
+}
+
+/// One window of one list: the loader's key.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PageKey {
+    pub list: ListId,
+    pub window: WindowSpec,
+}
+
+/// The items of one window and the list's length.
+#[derive(Clone, Debug)]
+pub struct Slice {
+    /// The window, resolved and clamped to `total`.
+    pub window: Window,
+    /// Exactly the items at `window`'s positions, in order.
+    pub items: Vec<Arc<LivePhoto>>,
+    /// `totalItems` of the list.
+    pub total: u64,
+}
+
+/// The loader's value; the error is shared by every key of the list that failed.
+pub type SliceResult = Result<Slice, Arc<upstream::Error>>;
+
+/// The per-request loader handed to resolvers through the GraphQL context.
+pub type PageLoader = Loader<PageKey, SliceResult, Batcher>;
+
+/// Builds a loader for one GraphQL request.
+pub fn page_loader(upstream: Upstream) -> PageLoader {
+    Loader::new(Batcher {
+        upstream,
+        lists: HashMap::new(),
+    })
+    .with_max_batch_size(1024)
+}
+
+/// What has been fetched of one list during this request.
+#[derive(Default)]
+struct Fetched {
+    /// The first `totalItems` seen; later answers do not change it, so one request sees
+    /// one consistent length.
+    total: Option<u64>,
+    /// Positions fetched so far (normalised), and their items.
+    windows: Vec<Window>,
+    items: BTreeMap<u64, Arc<LivePhoto>>,
+}
+
+/// The batch function: groups keys by list, fetches lists concurrently (the upstream
+/// client bounds how many calls are in flight).
+pub struct Batcher {
+    upstream: Upstream,
+    lists: HashMap<ListId, Fetched>,
+}
+
+impl BatchFn<PageKey, SliceResult> for Batcher {
+    async fn load(&mut self, keys: &[PageKey]) -> HashMap<PageKey, SliceResult> {
+        let mut by_list: HashMap<&ListId, Vec<WindowSpec>> = HashMap::new();
+        for key in keys {
+            by_list.entry(&key.list).or_default().push(key.window);
+        }
+        let upstream = &self.upstream;
+        let work = by_list.into_iter().map(|(list, specs)| {
+            let mut fetched = self.lists.remove(list).unwrap_or_default();
+            async move {
+                let outcome = fetch_list(upstream, list, &mut fetched, &specs).await;
+                (list, specs, fetched, outcome)
+            }
+        });
+        let mut out = HashMap::with_capacity(keys.len());
+        for (list, specs, fetched, outcome) in join_all(work).await {
+            for spec in specs {
+                let value = match &outcome {
+                    Ok(()) => slice(&fetched, spec),
+                    Err(e) => Err(e.clone()),
+                };
+                out.insert(
+                    PageKey {
+                        list: list.clone(),
+                        window: spec,
+                    },
+                    value,
+                );
+            }
+            self.lists.insert(list.clone(), fetched);
+        }
+        out
+    }
+}
+
+/// Fetches whatever the windows of one list need that this request has not fetched yet.
+async fn fetch_list(
+    upstream: &Upstream,
+    list: &ListId,
+    fetched: &mut Fetched,
+    specs: &[WindowSpec],
+) -> Result<(), Arc<upstream::Error>> {
+    // The windows that can be guessed before the total is known: their answers bring the
+    // total for free, and are right unless the list ends inside them.
+    let likely = specs.iter().filter_map(WindowSpec::likely).collect();
+    fetch_windows(upstream, list, fetched, likely).await?;
+    if fetched.total.is_none() {
+        // Every answer needs the total (totalCount, hasNextPage); learn it as cheaply as
+        // upstream allows. Only `last` without `before` (or empty windows) get here.
+        fetch_requests(
+            upstream,
+            list,
+            fetched,
+            vec![PageRequest { page: 1, size: 1 }],
+        )
+        .await?;
+    }
+    let total = fetched.total.unwrap_or(0);
+    let exact = specs.iter().map(|s| s.resolve(total)).collect();
+    fetch_windows(upstream, list, fetched, exact).await
+}
+
+async fn fetch_windows(
+    upstream: &Upstream,
+    list: &ListId,
+    fetched: &mut Fetched,
+    windows: Vec<Window>,
+) -> Result<(), Arc<upstream::Error>> {
+    let windows = match fetched.total {
+        Some(total) => windows.into_iter().map(|w| w.cut_to(total)).collect(),
+        None => windows,
+    };
+    let missing = planner::subtract(&planner::normalize(windows), &fetched.windows);
+    let requests = planner::plan(&missing, planner::MAX_UPSTREAM_PAGE_SIZE);
+    fetch_requests(upstream, list, fetched, requests).await
+}
+
+async fn fetch_requests(
+    upstream: &Upstream,
+    list: &ListId,
+    fetched: &mut Fetched,
+    requests: Vec<PageRequest>,
+) -> Result<(), Arc<upstream::Error>> {
+    if requests.is_empty() {
+        return Ok(());
+    }
+    let calls = requests.iter().map(|&request| async move {
+        let page = upstream
+            .list_live_photos(&list.client, &list.filter, request)
+            .await?;
+        Ok::<_, upstream::Error>((request, page))
+    });
+    let mut windows = std::mem::take(&mut fetched.windows);
+    for answer in join_all(calls).await {
+        let (request, page) = answer.map_err(Arc::new)?;
+        fetched.total.get_or_insert(page.total_items);
+        let offset = request.offset();
+        for (i, item) in page.items.into_iter().enumerate() {
+            fetched.items.insert(offset + i as u64, Arc::new(item));
+        }
+        // What this answer proves: its positions, and with the total, the end of the list.
+        windows.push(request.window().cut_to(page.total_items));
+    }
+    fetched.windows = planner::normalize(windows);
+    Ok(())
+}
+
+/// The items of one window from what was fetched.
+fn slice(fetched: &Fetched, spec: WindowSpec) -> SliceResult {
+    let total = fetched.total.unwrap_or(0);
+    let window = spec.resolve(total);
+    let items = (window.start..window.end)
+        .map(|p| fetched.items.get(&p).cloned())
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| {
+            Arc::new(upstream::Error::InvalidResponse(
+                "the list changed while it was being read (items missing below totalItems)".into(),
+            ))
+        })?;
+    Ok(Slice {
+        window,
+        items,
+        total,
+    })
+}

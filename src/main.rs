@@ -1,0 +1,130 @@
+//! The `complycube-graphql` binary: parses the command line, sets up logging, and runs one
+//! of `serve` (default), `simulate` or `schema`. Everything else lives in the library.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use complycube_graphql::{
+    config::{Cli, Command, ServeArgs, SimulateArgs, UpstreamChoice},
+    schema,
+    simulator::{data, Simulator, SimulatorSettings},
+    upstream::{ApiKey, UpstreamSettings},
+    Service, ServiceConfig,
+};
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let outcome = match cli.command {
+        Some(Command::Schema) => {
+            print!("{}", schema::sdl());
+            Ok(())
+        }
+        Some(Command::Simulate(args)) => simulate(args).await,
+        Some(Command::Serve(args)) => serve(args).await,
+        None => serve(cli.serve).await,
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    let upstream = match args.upstream() {
+        UpstreamChoice::Demo => {
+            // A fresh random key, so nothing but this process can use the simulator.
+            let key = format!("demo-{:032x}", rand::random::<u128>());
+            let simulator = Simulator::new(SimulatorSettings {
+                api_key: Some(key.clone()),
+            });
+            let listener = bind("127.0.0.1:0".parse().map_err(|_| "bad address")?).await?;
+            let addr = simulator.spawn(listener).await.map_err(|e| e.to_string())?;
+            tracing::info!(
+                simulator = %addr,
+                "demo mode: no COMPLYCUBE_API_KEY or COMPLYCUBE_BASE_URL set, serving the embedded ComplyCube simulator's demo data (documented example client {})",
+                data::DOCUMENTED_CLIENT
+            );
+            UpstreamSettings::new(format!("http://{addr}/v1"), Some(ApiKey::new(key)))
+        }
+        UpstreamChoice::Remote { base_url, api_key } => {
+            if api_key.is_none() {
+                tracing::warn!("no COMPLYCUBE_API_KEY set: requests to {base_url} carry no Authorization header");
+            }
+            tracing::info!(upstream = %base_url, "using ComplyCube at the given URL");
+            UpstreamSettings::new(base_url, api_key)
+        }
+    };
+    let config = ServiceConfig {
+        limits: args.limits(),
+        max_batch_size: args.max_batch_size as usize,
+        ..ServiceConfig::new(UpstreamSettings {
+            max_concurrency: args.upstream_concurrency as usize,
+            ..upstream
+        })
+    };
+    let service = Service::new(&config)?;
+    let listener = bind(args.listen).await?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!("GraphQL on http://{addr}/graphql, GraphiQL on http://{addr}/");
+    service
+        .serve(listener, shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn simulate(args: SimulateArgs) -> Result<(), String> {
+    let simulator = Simulator::new(SimulatorSettings {
+        api_key: args.api_key.map(|k| k.expose().to_owned()),
+    });
+    let listener = bind(args.listen).await?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!(
+        "ComplyCube simulator on http://{addr}/v1 (e.g. GET /v1/livePhotos?clientId={})",
+        data::DOCUMENTED_CLIENT
+    );
+    simulator
+        .serve(listener, shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn bind(addr: std::net::SocketAddr) -> Result<TcpListener, String> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))
+}
+
+/// Completes on Ctrl-C or SIGTERM, so in-flight requests finish before exit.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,226 @@
+//! The release artefact as users run it: the `complycube-graphql` binary, its subcommands,
+//! demo mode, and its logs (which must never hold the key).
+
+use std::{process::Stdio, sync::Arc, time::Duration};
+
+use complycube_graphql::simulator::Fault;
+use serde_json::{json, Value};
+use tokio::{
+    io::{AsyncBufReadExt, BufReader},
+    process::{Child, Command},
+    sync::Mutex,
+};
+
+use crate::helpers::*;
+
+const BIN: &str = env!("CARGO_BIN_EXE_complycube-graphql");
+
+/// A running binary and everything it has written to stderr so far.
+struct Running {
+    child: Child,
+    log: Arc<Mutex<String>>,
+    addr: String,
+}
+
+/// Starts the binary with a clean environment plus `env`, and waits for it to say where
+/// it listens (by reading its log, not by sleeping).
+async fn start(args: &[&str], env: &[(&str, &str)]) -> Running {
+    let mut command = Command::new(BIN);
+    command
+        .args(args)
+        .env_clear()
+        .env("LISTEN_ADDR", "127.0.0.1:0")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let mut child = command.spawn().expect("the binary starts");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let log = Arc::new(Mutex::new(String::new()));
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let sink = log.clone();
+    tokio::spawn(async move {
+        let mut tx = Some(tx);
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(rest) = line.split("GraphQL on http://").nth(1) {
+                if let (Some(addr), Some(tx)) = (rest.split('/').next(), tx.take()) {
+                    let _ = tx.send(addr.to_owned());
+                }
+            }
+            let mut log = sink.lock().await;
+            log.push_str(&line);
+            log.push('\n');
+        }
+    });
+    let addr = tokio::time::timeout(Duration::from_secs(30), rx)
+        .await
+        .expect("the binary announces its address")
+        .expect("the binary announces its address");
+    Running { child, log, addr }
+}
+
+impl Running {
+    async fn query(&self, query: &str) -> Value {
+        reqwest::Client::new()
+            .post(format!("http://{}/graphql", self.addr))
+            .json(&json!({ "query": query }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    async fn stop(mut self) -> String {
+        let _ = self.child.start_kill();
+        let _ = self.child.wait().await;
+        // Let the reader drain what is left in the pipe.
+        tokio::task::yield_now().await;
+        self.log.lock().await.clone()
+    }
+}
+
+#[test]
+fn the_schema_subcommand_prints_schema_graphql() {
+    let output = std::process::Command::new(BIN)
+        .arg("schema")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), committed);
+}
+
+#[tokio::test]
+async fn with_no_settings_it_serves_demo_data_and_graphiql() {
+    let running = start(&[], &[]).await;
+    let response = running
+        .query(r#"{ client(id: "5eb1276d96be4a0008713af5") { livePhotos { totalCount nodes { id } } } }"#)
+        .await;
+    assert_eq!(
+        response["data"]["client"]["livePhotos"]["nodes"][0]["id"],
+        "5eb1b5f231778a0008d1c3f6"
+    );
+
+    let http = reqwest::Client::new();
+    let page = http
+        .get(format!("http://{}/", running.addr))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("/graphiql/graphiql.min.js") && page.contains("5eb1276d96be4a0008713af5")
+    );
+    let browser = http
+        .get(format!("http://{}/graphql", running.addr))
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(browser, page, "a browser at /graphql gets GraphiQL too");
+    for asset in [
+        "graphiql.min.js",
+        "graphiql.min.css",
+        "react.production.min.js",
+        "react-dom.production.min.js",
+    ] {
+        let response = http
+            .get(format!("http://{}/graphiql/{asset}", running.addr))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{asset}");
+        assert!(response.bytes().await.unwrap().len() > 5000, "{asset}");
+    }
+    let get = http
+        .get(format!(
+            "http://{}/graphql?query=%7B__typename%7D",
+            running.addr
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(get, json!({ "data": { "__typename": "Query" } }));
+    assert_eq!(
+        http.get(format!("http://{}/healthz", running.addr))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    let log = running.stop().await;
+    assert!(log.contains("demo mode"), "{log}");
+}
+
+#[tokio::test]
+async fn the_key_never_reaches_the_log_even_at_trace_level() {
+    let (sim, sim_addr) = spawn_simulator().await;
+    let upstream = format!("http://{sim_addr}/v1");
+    let running = start(
+        &["--upstream-url", &upstream],
+        &[("COMPLYCUBE_API_KEY", TEST_KEY), ("RUST_LOG", "trace")],
+    )
+    .await;
+    let ok = running
+        .query(&format!(
+            r#"{{ client(id: "{THREE}") {{ livePhotos {{ totalCount }} }} }}"#
+        ))
+        .await;
+    assert_eq!(ok["data"]["client"]["livePhotos"]["totalCount"], 3, "{ok}");
+    let mut responses = vec![ok];
+    sim.add_fault(Fault {
+        status: Some(401),
+        times: Some(1),
+        ..Fault::default()
+    });
+    sim.add_fault(Fault {
+        status: Some(500),
+        times: Some(1),
+        ..Fault::default()
+    });
+    sim.add_fault(Fault {
+        status: Some(200),
+        body: Some(format!("{{\"page\": \"{TEST_KEY}\"}}")),
+        times: Some(1),
+        ..Fault::default()
+    });
+    for client in [THREE, THREE, THREE, "ffffffffffffffffffffffff"] {
+        responses.push(
+            running
+                .query(&format!(
+                    r#"{{ client(id: "{client}") {{ livePhotos {{ totalCount }} }} }}"#
+                ))
+                .await,
+        );
+    }
+    let all = serde_json::to_string(&responses).unwrap();
+    assert!(
+        all.contains("UNAUTHENTICATED")
+            && all.contains("UPSTREAM_ERROR")
+            && all.contains("NOT_FOUND"),
+        "{all}"
+    );
+    assert!(!all.contains(TEST_KEY), "a response holds the key: {all}");
+    let log = running.stop().await;
+    assert!(
+        log.contains("TRACE") || log.contains("DEBUG"),
+        "trace logging was on: {log}"
+    );
+    assert!(!log.contains(TEST_KEY), "the log holds the key");
+}

@@ -1,0 +1,208 @@
+//! Upstream frugality: the number (and shape) of requests each query costs.
+
+use serde_json::json;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn one_page_costs_one_exact_request() {
+    let app = TestApp::spawn().await;
+    page(&app, json!({ "id": THIRTY_SEVEN, "first": 20 })).await;
+    assert_eq!(app.calls(), 1);
+    assert_eq!(
+        app.sim.request_log(),
+        vec![format!("clientId={THIRTY_SEVEN}&page=1&pageSize=20")]
+    );
+}
+
+#[tokio::test]
+async fn the_second_page_is_one_aligned_request() {
+    let app = TestApp::spawn().await;
+    let first = page(&app, json!({ "id": THIRTY_SEVEN, "first": 10 })).await;
+    app.reset_calls();
+    page(
+        &app,
+        json!({ "id": THIRTY_SEVEN, "first": 10, "after": first["pageInfo"]["endCursor"] }),
+    )
+    .await;
+    assert_eq!(
+        app.sim.request_log(),
+        vec![format!("clientId={THIRTY_SEVEN}&page=2&pageSize=10")]
+    );
+}
+
+#[tokio::test]
+async fn identical_windows_of_one_client_are_fetched_once() {
+    let app = TestApp::spawn().await;
+    let query = format!(
+        r#"{{ a: client(id: "{THIRTY_SEVEN}") {{ livePhotos(first: 10) {{ nodes {{ id }} }} }}
+             b: client(id: "{THIRTY_SEVEN}") {{ livePhotos(first: 10) {{ nodes {{ id }} totalCount }} }}
+             ...F ...F }}
+           fragment F on Query {{ c: client(id: "{THIRTY_SEVEN}") {{ livePhotos(first: 10) {{ edges {{ cursor }} }} }} }}"#
+    );
+    let response = app.query(&query, json!({})).await;
+    assert!(response.get("errors").is_none(), "{response}");
+    assert_eq!(
+        response["data"]["a"]["livePhotos"]["nodes"],
+        response["data"]["b"]["livePhotos"]["nodes"]
+    );
+    assert_eq!(app.calls(), 1);
+}
+
+#[tokio::test]
+async fn overlapping_windows_of_one_client_are_merged_into_one_request() {
+    let app = TestApp::spawn().await;
+    let ids = photo_ids(THIRTY_SEVEN);
+    let cursor = page(&app, json!({ "id": THIRTY_SEVEN, "first": 5 })).await["pageInfo"]
+        ["endCursor"]
+        .clone();
+    app.reset_calls();
+    let query = format!(
+        r#"query($c: String) {{ a: client(id: "{THIRTY_SEVEN}") {{ livePhotos(first: 10) {{ nodes {{ id }} }} }}
+             b: client(id: "{THIRTY_SEVEN}") {{ livePhotos(first: 10, after: $c) {{ nodes {{ id }} }} }}
+             c: client(id: "{THIRTY_SEVEN}") {{ livePhotos(first: 3, after: $c) {{ nodes {{ id }} }} }} }}"#
+    );
+    let response = app.query(&query, json!({ "c": cursor })).await;
+    let nodes = |alias: &str| -> Vec<String> {
+        response["data"][alias]["livePhotos"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(nodes("a"), ids[0..10]);
+    assert_eq!(nodes("b"), ids[5..15]);
+    assert_eq!(nodes("c"), ids[5..8]);
+    assert_eq!(
+        app.sim.request_log(),
+        vec![format!("clientId={THIRTY_SEVEN}&page=1&pageSize=15")]
+    );
+}
+
+#[tokio::test]
+async fn five_clients_cost_five_requests() {
+    let app = TestApp::spawn().await;
+    let clients = [DOCUMENTED, THREE, SEVEN, TWELVE, THIRTY_SEVEN];
+    let query: String = clients
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!(r#"c{i}: client(id: "{c}") {{ livePhotos(first: 5) {{ totalCount nodes {{ id }} }} }} "#))
+        .collect();
+    let response = app.query(&format!("{{ {query} }}"), json!({})).await;
+    assert!(response.get("errors").is_none(), "{response}");
+    for (i, c) in clients.iter().enumerate() {
+        assert_eq!(
+            response["data"][format!("c{i}")]["livePhotos"]["totalCount"],
+            photo_ids(c).len()
+        );
+    }
+    assert_eq!(app.calls(), 5);
+}
+
+#[tokio::test]
+async fn a_window_past_offset_1000_is_one_request_covering_it() {
+    let app = TestApp::spawn().await;
+    let ids = photo_ids(BIG);
+    // Reach the cursor of position 1009 from the end (the list has 1250 photos).
+    let tail = page(&app, json!({ "id": BIG, "last": 100 })).await; // 1150..1250
+    let before = tail["pageInfo"]["startCursor"].clone();
+    let p = page(&app, json!({ "id": BIG, "last": 100, "before": before })).await; // 1050..1150
+    let before = p["pageInfo"]["startCursor"].clone();
+    let p = page(&app, json!({ "id": BIG, "last": 41, "before": before })).await; // 1009..1050
+    let after = p["pageInfo"]["startCursor"].clone(); // position 1009
+    app.reset_calls();
+    let conn = page(&app, json!({ "id": BIG, "first": 20, "after": after })).await;
+    assert_eq!(edge_ids(&conn), ids[1010..1030]);
+    let log = app.sim.request_log();
+    assert_eq!(log.len(), 1, "{log:?}");
+    let params: std::collections::HashMap<String, u64> = log[0]
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .filter_map(|(k, v)| v.parse().ok().map(|v| (k.to_owned(), v)))
+        .collect();
+    let (page_no, size) = (params["page"], params["pageSize"]);
+    let start = (page_no - 1) * size;
+    assert!(
+        start <= 1010 && 1030 <= start + size,
+        "{log:?} covers 1010..1030"
+    );
+    assert!(size <= 1000);
+}
+
+#[tokio::test]
+async fn last_without_before_adds_one_tiny_request() {
+    let app = TestApp::spawn().await;
+    let conn = page(&app, json!({ "id": THIRTY_SEVEN, "last": 5 })).await;
+    assert_eq!(edge_ids(&conn), photo_ids(THIRTY_SEVEN)[32..]);
+    assert_eq!(
+        app.sim.request_log(),
+        vec![
+            format!("clientId={THIRTY_SEVEN}&page=1&pageSize=1"),
+            format!("clientId={THIRTY_SEVEN}&page=5&pageSize=8"),
+        ]
+    );
+    // Where the probe already holds the answer, nothing more is asked.
+    app.reset_calls();
+    page(&app, json!({ "id": DOCUMENTED, "last": 5 })).await;
+    assert_eq!(app.calls(), 1);
+}
+
+#[tokio::test]
+async fn the_total_learned_by_one_window_serves_last_in_the_same_request() {
+    let app = TestApp::spawn().await;
+    let query = format!(
+        r#"{{ a: client(id: "{THIRTY_SEVEN}") {{ livePhotos(first: 5) {{ totalCount }} }}
+             b: client(id: "{THIRTY_SEVEN}") {{ livePhotos(last: 5) {{ nodes {{ id }} }} }} }}"#
+    );
+    let response = app.query(&query, json!({})).await;
+    assert!(response.get("errors").is_none(), "{response}");
+    // One request for the first five (bringing the total), one for the last five.
+    assert_eq!(app.calls(), 2);
+}
+
+#[tokio::test]
+async fn a_batch_shares_one_loader() {
+    let app = TestApp::spawn().await;
+    let op = |c: &str| json!({ "query": format!(r#"{{ client(id: "{c}") {{ livePhotos(first: 10) {{ nodes {{ id }} }} }} }}"#) });
+    let (status, body) = app
+        .post(json!([
+            op(THIRTY_SEVEN),
+            op(THIRTY_SEVEN),
+            op(TWELVE),
+            op(SEVEN),
+            op(THREE)
+        ]))
+        .await;
+    assert_eq!(status, 200);
+    let results = body.as_array().expect("a batch answers with an array");
+    assert_eq!(results.len(), 5);
+    assert_eq!(results[0], results[1]);
+    assert_eq!(app.calls(), 4);
+}
+
+#[tokio::test]
+async fn first_zero_still_knows_the_total_for_one_tiny_request() {
+    let app = TestApp::spawn().await;
+    let conn = page(&app, json!({ "id": THIRTY_SEVEN, "first": 0 })).await;
+    assert_eq!(conn["totalCount"], 37);
+    assert_eq!(conn["pageInfo"]["hasNextPage"], true);
+    assert_eq!(conn["edges"], json!([]));
+    assert_eq!(
+        app.sim.request_log(),
+        vec![format!("clientId={THIRTY_SEVEN}&page=1&pageSize=1")]
+    );
+}
+
+#[tokio::test]
+async fn no_livephotos_field_no_upstream_call() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .query(
+            &format!(r#"{{ client(id: "{THIRTY_SEVEN}") {{ id }} }}"#),
+            json!({}),
+        )
+        .await;
+    assert_eq!(response["data"]["client"]["id"], THIRTY_SEVEN);
+    assert_eq!(app.calls(), 0);
+}

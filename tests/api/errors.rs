@@ -1,0 +1,312 @@
+//! Every failure as the contract's error table says: a code, a clear message, upstream
+//! details, partial data, and never the key.
+
+use complycube_graphql::simulator::Fault;
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+fn first_error(response: &Value) -> &Value {
+    &response["errors"][0]
+}
+
+#[tokio::test]
+async fn an_unknown_client_is_not_found_with_upstream_details() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .query(PAGE_QUERY, json!({ "id": "000000000000000000000000" }))
+        .await;
+    assert_eq!(response["data"]["client"], Value::Null);
+    let error = first_error(&response);
+    assert_eq!(error["extensions"]["code"], "NOT_FOUND");
+    assert_eq!(error["path"], json!(["client", "livePhotos"]));
+    assert_eq!(
+        error["extensions"]["upstream"],
+        json!({ "status": 404, "type": "resource_not_found", "message": "Invalid client id '000000000000000000000000'" })
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_key_is_unauthenticated() {
+    let (_sim, sim_addr) = spawn_simulator().await;
+    let config = complycube_graphql::ServiceConfig::new(
+        complycube_graphql::upstream::UpstreamSettings::new(
+            format!("http://{sim_addr}/v1"),
+            Some(complycube_graphql::upstream::ApiKey::new("sk_test_wrong")),
+        ),
+    );
+    let addr = complycube_graphql::start(listener().await, &config, std::future::pending())
+        .await
+        .unwrap();
+    let body: Value = reqwest::Client::new()
+        .post(format!("http://{addr}/graphql"))
+        .json(&json!({ "query": format!(r#"{{ client(id: "{DOCUMENTED}") {{ livePhotos {{ totalCount }} }} }}"#) }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(codes(&body), vec!["UNAUTHENTICATED"]);
+    assert_eq!(body["errors"][0]["extensions"]["upstream"]["status"], 401);
+    assert_eq!(
+        body["errors"][0]["extensions"]["upstream"]["type"],
+        "unauthorized"
+    );
+    assert!(!body.to_string().contains("sk_test_wrong"));
+}
+
+#[tokio::test]
+async fn upstream_statuses_map_to_their_codes() {
+    let app = TestApp::spawn().await;
+    for (status, code) in [
+        (400, "BAD_USER_INPUT"),
+        (401, "UNAUTHENTICATED"),
+        (403, "FORBIDDEN"),
+        (404, "NOT_FOUND"),
+        (429, "RATE_LIMITED"),
+        (500, "UPSTREAM_ERROR"),
+        (503, "UPSTREAM_ERROR"),
+    ] {
+        app.fault(Fault {
+            status: Some(status),
+            times: Some(1),
+            ..Fault::default()
+        });
+        let response = app.query(PAGE_QUERY, json!({ "id": THREE })).await;
+        assert_eq!(codes(&response), vec![code], "{status}: {response}");
+        assert_eq!(
+            response["errors"][0]["extensions"]["upstream"]["status"],
+            status
+        );
+    }
+}
+
+#[tokio::test]
+async fn unreadable_upstream_bodies_are_upstream_errors() {
+    let app = TestApp::spawn().await;
+    for body in [
+        "not json",
+        "{\"page\":1}",
+        "{\"page\":1,\"pageSize\":20,\"totalItems\":3,\"pages\":1,\"items\":[]}",
+    ] {
+        app.fault(Fault {
+            status: Some(200),
+            body: Some(body.into()),
+            times: Some(1),
+            ..Fault::default()
+        });
+        let response = app.query(PAGE_QUERY, json!({ "id": THREE })).await;
+        assert_eq!(
+            codes(&response),
+            vec!["UPSTREAM_ERROR"],
+            "{body}: {response}"
+        );
+        assert_eq!(
+            response["errors"][0]["extensions"]["upstream"]["type"],
+            "invalid_response"
+        );
+    }
+}
+
+#[tokio::test]
+async fn one_failing_client_leaves_its_siblings_intact() {
+    let app = TestApp::spawn().await;
+    app.fault(Fault {
+        client_id: Some(SEVEN.into()),
+        status: Some(500),
+        ..Fault::default()
+    });
+    let query = format!(
+        r#"{{ ok: client(id: "{THREE}") {{ livePhotos {{ totalCount }} }}
+             bad: client(id: "{SEVEN}") {{ livePhotos {{ totalCount }} }}
+             missing: client(id: "ffffffffffffffffffffffff") {{ livePhotos {{ totalCount }} }} }}"#
+    );
+    let response = app.query(&query, json!({})).await;
+    assert_eq!(response["data"]["ok"]["livePhotos"]["totalCount"], 3);
+    assert_eq!(response["data"]["bad"], Value::Null);
+    assert_eq!(response["data"]["missing"], Value::Null);
+    let mut got = codes(&response);
+    got.sort();
+    assert_eq!(got, vec!["NOT_FOUND", "UPSTREAM_ERROR"]);
+}
+
+#[tokio::test]
+async fn bad_arguments_are_bad_user_input_naming_the_problem() {
+    let app = TestApp::spawn().await;
+    let cases = [
+        (
+            json!({ "id": THREE, "first": -1 }),
+            "`first` must not be negative",
+        ),
+        (
+            json!({ "id": THREE, "last": -3 }),
+            "`last` must not be negative",
+        ),
+        (json!({ "id": THREE, "first": 101 }), "at most 100"),
+        (json!({ "id": THREE, "last": 5000 }), "at most 100"),
+        (
+            json!({ "id": THREE, "after": "garbage!" }),
+            "`after` cursor is not a cursor",
+        ),
+        (
+            json!({ "id": THREE, "before": "AAAA" }),
+            "`before` cursor is not a cursor",
+        ),
+        (json!({ "id": "" }), "client id must not be empty"),
+    ];
+    for (vars, message) in cases {
+        let response = app.query(PAGE_QUERY, vars.clone()).await;
+        assert_eq!(
+            codes(&response),
+            vec!["BAD_USER_INPUT"],
+            "{vars}: {response}"
+        );
+        let text = response["errors"][0]["message"].as_str().unwrap();
+        assert!(text.contains(message), "{vars}: {text}");
+    }
+    assert_eq!(app.calls(), 0, "bad input never costs an upstream call");
+}
+
+#[tokio::test]
+async fn the_maximum_is_configurable() {
+    let app = TestApp::spawn_with(|c| c.limits.max_page_size = 500).await;
+    assert_eq!(
+        edge_ids(&page(&app, json!({ "id": BIG, "first": 500 })).await).len(),
+        500
+    );
+    let response = app
+        .query(PAGE_QUERY, json!({ "id": BIG, "first": 501 }))
+        .await;
+    assert!(response["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("at most 500"));
+}
+
+#[tokio::test]
+async fn tampered_and_foreign_cursors_are_refused() {
+    let app = TestApp::spawn().await;
+    let conn = page(&app, json!({ "id": THIRTY_SEVEN, "first": 3 })).await;
+    let cursor = conn["pageInfo"]["endCursor"].as_str().unwrap().to_owned();
+
+    let mut tampered = cursor.clone().into_bytes();
+    tampered[6] = if tampered[6] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    let response = app
+        .query(PAGE_QUERY, json!({ "id": THIRTY_SEVEN, "after": tampered }))
+        .await;
+    assert_eq!(codes(&response), vec!["BAD_USER_INPUT"]);
+    assert!(
+        response["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("altered"),
+        "{response}"
+    );
+
+    let response = app
+        .query(PAGE_QUERY, json!({ "id": TWELVE, "after": cursor }))
+        .await;
+    assert_eq!(codes(&response), vec!["BAD_USER_INPUT"]);
+    assert!(response["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("different client or filter"));
+
+    let filter = json!({ "createdAfter": "2020-01-01T00:00:00.000Z" });
+    let response = app
+        .query(
+            PAGE_QUERY,
+            json!({ "id": THIRTY_SEVEN, "after": cursor, "filter": filter }),
+        )
+        .await;
+    assert_eq!(codes(&response), vec!["BAD_USER_INPUT"]);
+
+    // The same filter written another way is the same filter.
+    let filtered = page(
+        &app,
+        json!({ "id": THIRTY_SEVEN, "first": 2, "filter": filter }),
+    )
+    .await;
+    let same = json!({ "createdAfter": "2020-01-01T01:00:00+01:00" });
+    page(&app, json!({ "id": THIRTY_SEVEN, "first": 2, "filter": same, "after": filtered["pageInfo"]["endCursor"] })).await;
+}
+
+#[tokio::test]
+async fn bad_dates_and_bad_types_are_bad_user_input() {
+    let app = TestApp::spawn().await;
+    let literal = format!(
+        r#"{{ client(id: "{THREE}") {{ livePhotos(filter: {{ createdAfter: "last tuesday" }}) {{ totalCount }} }} }}"#
+    );
+    let response = app.query(&literal, json!({})).await;
+    assert_eq!(codes(&response), vec!["BAD_USER_INPUT"], "{response}");
+
+    let response = app
+        .query(
+            PAGE_QUERY,
+            json!({ "id": THREE, "filter": { "createdAfter": "2020-02-30T00:00:00Z" } }),
+        )
+        .await;
+    assert_eq!(codes(&response), vec!["BAD_USER_INPUT"], "{response}");
+
+    let response = app
+        .query(PAGE_QUERY, json!({ "id": THREE, "first": "ten" }))
+        .await;
+    assert_eq!(codes(&response), vec!["BAD_USER_INPUT"], "{response}");
+
+    let response = app.query(&format!(r#"{{ client(id: "{THREE}") {{ livePhotos(first: 99999999999) {{ totalCount }} }} }}"#), json!({})).await;
+    assert_eq!(codes(&response), vec!["BAD_USER_INPUT"], "{response}");
+    assert_eq!(app.calls(), 0);
+}
+
+#[tokio::test]
+async fn broken_graphql_gets_a_code_too() {
+    let app = TestApp::spawn().await;
+    let response = app.query("{ client(id: ", json!({})).await;
+    assert_eq!(codes(&response), vec!["GRAPHQL_PARSE_FAILED"]);
+    let response = app.query("{ nope }", json!({})).await;
+    assert_eq!(codes(&response), vec!["GRAPHQL_VALIDATION_FAILED"]);
+}
+
+#[tokio::test]
+async fn bodies_that_are_not_graphql_are_4xx_not_5xx() {
+    let app = TestApp::spawn().await;
+    let http = reqwest::Client::new();
+    for (content_type, body) in [
+        ("application/json", "not json".to_owned()),
+        ("application/json", String::new()),
+        ("application/json", "[]".to_owned()),
+        ("application/json", "{\"query\": 5}".to_owned()),
+        ("text/plain", "{}".to_owned()),
+        (
+            "application/json",
+            format!("{{\"query\": \"{}\"}}", "x".repeat(200_000)),
+        ),
+    ] {
+        let response = http
+            .post(app.url("/graphql"))
+            .header("content-type", content_type)
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        assert!(
+            (400..500).contains(&status) || (status == 200 && text.contains("errors")),
+            "{status} for {:.40}: {text}",
+            body
+        );
+    }
+    let too_many: Vec<Value> = (0..17)
+        .map(|_| json!({ "query": "{ __typename }" }))
+        .collect();
+    let (status, body) = app.post(Value::Array(too_many)).await;
+    assert_eq!(status, 400, "{body}");
+    // Still serving afterwards.
+    assert_eq!(
+        http.get(app.url("/healthz")).send().await.unwrap().status(),
+        200
+    );
+}

@@ -1,0 +1,9 @@
+//! The integration suite: one binary, every test against the real service and the embedded
+//! simulator on random loopback ports, over real HTTP.
+
+mod binary;
+mod calls;
+mod errors;
+mod helpers;
+mod pagination;
+mod schema;

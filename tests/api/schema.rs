@@ -1,0 +1,87 @@
+//! The schema as a reviewed artefact: `schema.graphql` is the printed schema, and snapshots
+//! make every change to it (and to representative responses) a visible diff.
+
+use serde_json::json;
+
+use crate::helpers::*;
+
+#[test]
+fn schema_graphql_is_the_printed_schema() {
+    let printed = complycube_graphql::schema::sdl();
+    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql"))
+        .expect("schema.graphql at the repository root");
+    assert!(
+        printed == committed,
+        "schema.graphql is stale: run `cargo run -- schema > schema.graphql` and review the diff"
+    );
+}
+
+#[test]
+fn the_schema_snapshot() {
+    insta::assert_snapshot!("schema", complycube_graphql::schema::sdl());
+}
+
+#[test]
+fn every_type_field_and_argument_has_a_description() {
+    let sdl = complycube_graphql::schema::sdl();
+    let lines: Vec<&str> = sdl.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        let t = line.trim();
+        let is_definition =
+            t.starts_with("type ") || t.starts_with("input ") || t.starts_with("scalar ");
+        let is_member = !t.is_empty()
+            && !t.starts_with('"')
+            && !t.starts_with('}')
+            && !t.starts_with(')')
+            && !t.starts_with("directive")
+            && !t.starts_with("schema")
+            && (t.contains(':') || t.ends_with('('));
+        if (is_definition || is_member) && !lines[i - 1].trim().ends_with("\"\"\"") && i > 0 {
+            let inside_schema_block = lines[..i]
+                .iter()
+                .rev()
+                .find(|l| !l.starts_with('\t'))
+                .is_some_and(|l| l.starts_with("schema"));
+            if !inside_schema_block && !t.starts_with("directive") {
+                panic!("no description for `{t}`");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_documented_client_snapshot() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .query(
+            r#"query DocumentedClient($id: ID!) {
+                 client(id: $id) {
+                   id
+                   livePhotos {
+                     totalCount
+                     pageInfo { hasPreviousPage hasNextPage startCursor endCursor }
+                     edges { cursor node { id clientId downloadLink contentType performLivenessCheck size createdAt updatedAt } }
+                     nodes { id }
+                   }
+                 }
+               }"#,
+            json!({ "id": DOCUMENTED }),
+        )
+        .await;
+    insta::assert_json_snapshot!("documented_client", response);
+}
+
+#[tokio::test]
+async fn the_error_snapshot() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .query(
+            r#"{ missing: client(id: "ffffffffffffffffffffffff") { livePhotos { totalCount } }
+                 negative: client(id: "5f1e0a3c9d2b4a0008a10003") { livePhotos(first: -1) { totalCount } } }"#,
+            json!({}),
+        )
+        .await;
+    insta::assert_json_snapshot!("errors", response, {
+        ".errors" => insta::sorted_redaction(),
+    });
+}
