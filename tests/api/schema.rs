@@ -85,3 +85,65 @@ async fn the_error_snapshot() {
         ".errors" => insta::sorted_redaction(),
     });
 }
+
+#[tokio::test]
+async fn response_fields_come_in_query_order() {
+    let app = TestApp::spawn().await;
+    // `slow` waits for upstream, the others fail at once: completion order differs from
+    // selection order.
+    let query = format!(
+        r#"{{ slow: client(id: "{THREE}") {{ livePhotos {{ totalCount edges {{ node {{ size id }} cursor }} pageInfo {{ endCursor hasNextPage }} }} }}
+             bad1: client(id: "{THREE}") {{ livePhotos(first: -1) {{ totalCount }} }}
+             ...F
+             bad2: client(id: "") {{ id }}
+             __typename }}
+           fragment F on Query {{ frag: client(id: "{THREE}") {{ id }} }}"#
+    );
+    let text = reqwest::Client::new()
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let at = |needle: &str| {
+        text.find(needle)
+            .unwrap_or_else(|| panic!("{needle} in {text}"))
+    };
+    assert!(at("\"slow\"") < at("\"bad1\""), "{text}");
+    assert!(
+        at("\"bad1\"") < at("\"frag\"")
+            && at("\"frag\"") < at("\"bad2\"")
+            && at("\"bad2\"") < at("\"__typename\""),
+        "{text}"
+    );
+    assert!(
+        at("\"totalCount\"") < at("\"edges\"") && at("\"edges\"") < at("\"pageInfo\""),
+        "{text}"
+    );
+    assert!(
+        at("\"size\"") < at("\"id\"") && at("\"node\"") < at("\"cursor\""),
+        "{text}"
+    );
+    assert!(at("\"endCursor\"") < at("\"hasNextPage\""), "{text}");
+}
+
+#[tokio::test]
+async fn a_failed_nullable_field_is_null_not_missing() {
+    let app = TestApp::spawn().await;
+    let response = app.query(r#"{ client(id: "") { id } }"#, json!({})).await;
+    assert_eq!(response["data"], json!({ "client": null }), "{response}");
+    let response = app
+        .query(
+            r#"{ a: client(id: "") { id } b: client(id: "x") { id } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        response["data"],
+        json!({ "a": null, "b": { "id": "x" } }),
+        "{response}"
+    );
+}

@@ -10,9 +10,13 @@ use std::sync::Arc;
 
 use async_graphql::{
     Context, EmptyMutation, EmptySubscription, ErrorExtensionValues, InputObject, InputValueError,
-    InputValueResult, Object, Scalar, ScalarType, Schema, ServerError, Value, ID,
+    InputValueResult, Object, Scalar, ScalarType, Schema, Value, ID,
 };
 use chrono::{DateTime as ChronoDateTime, SecondsFormat, Utc};
+
+mod extension;
+
+pub use extension::complete_codes;
 
 use crate::{
     loader::{ListId, PageKey, PageLoader, Slice},
@@ -27,7 +31,7 @@ pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
 pub fn build(limits: Limits) -> AppSchema {
     Schema::build(Query, EmptyMutation, EmptySubscription)
         .data(limits)
-        .extension(ErrorCodes)
+        .extension(extension::Conventions)
         .finish()
 }
 
@@ -411,90 +415,6 @@ impl LivePhoto {
     async fn updated_at(&self) -> DateTime {
         DateTime(self.0.updated_at)
     }
-}
-
-/// Gives parse and validation errors their `extensions.code`, and bad argument values
-/// `BAD_USER_INPUT`, so that every error a caller sees carries a code.
-struct ErrorCodes;
-
-impl async_graphql::extensions::ExtensionFactory for ErrorCodes {
-    fn create(&self) -> Arc<dyn async_graphql::extensions::Extension> {
-        Arc::new(ErrorCodes)
-    }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl async_graphql::extensions::Extension for ErrorCodes {
-    async fn parse_query(
-        &self,
-        ctx: &async_graphql::extensions::ExtensionContext<'_>,
-        query: &str,
-        variables: &async_graphql::Variables,
-        next: async_graphql::extensions::NextParseQuery<'_>,
-    ) -> async_graphql::ServerResult<async_graphql::parser::types::ExecutableDocument> {
-        next.run(ctx, query, variables)
-            .await
-            .map_err(|e| with_code(e, Code::GraphqlParseFailed))
-    }
-
-    async fn validation(
-        &self,
-        ctx: &async_graphql::extensions::ExtensionContext<'_>,
-        next: async_graphql::extensions::NextValidation<'_>,
-    ) -> Result<async_graphql::ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|e| {
-                    let code = if is_bad_value(&e.message) {
-                        Code::BadUserInput
-                    } else {
-                        Code::GraphqlValidationFailed
-                    };
-                    with_code(e, code)
-                })
-                .collect()
-        })
-    }
-}
-
-/// Fills in the code of an execution error that has none: a value async-graphql could not
-/// coerce is the caller's mistake, anything else is ours.
-pub fn complete_codes(response: &mut async_graphql::Response) {
-    for e in &mut response.errors {
-        let has_code = e
-            .extensions
-            .as_ref()
-            .is_some_and(|ext| ext.get("code").is_some());
-        if !has_code {
-            let code = if is_bad_value(&e.message) {
-                Code::BadUserInput
-            } else {
-                Code::InternalServerError
-            };
-            e.extensions
-                .get_or_insert_with(ErrorExtensionValues::default)
-                .set("code", code.as_str());
-        }
-    }
-}
-
-fn is_bad_value(message: &str) -> bool {
-    [
-        "Invalid value for argument",
-        "Failed to parse",
-        "Invalid value for variable",
-    ]
-    .iter()
-    .any(|p| message.contains(p))
-        || message.starts_with("Variable")
-}
-
-fn with_code(mut e: ServerError, code: Code) -> ServerError {
-    e.extensions
-        .get_or_insert_with(ErrorExtensionValues::default)
-        .set("code", code.as_str());
-    e
 }
 
 #[cfg(test)]
