@@ -4,11 +4,17 @@
 //! The one thing to know: with neither an API key nor an upstream URL, `serve` runs on the
 //! embedded simulator (demo mode); that decision is [`ServeArgs::upstream`].
 
-use std::net::SocketAddr;
+use std::{net::SocketAddr, time::Duration};
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::{pagination::Limits, upstream::ApiKey};
+use crate::{
+    http::ServiceConfig,
+    pagination::Limits,
+    schema::QueryLimits,
+    simulator::{Fault, Mangle, SimulatorSettings},
+    upstream::{ApiKey, RetryPolicy, UpstreamSettings},
+};
 
 /// ComplyCube's production API.
 pub const COMPLYCUBE_BASE_URL: &str = "https://api.complycube.com/v1";
@@ -68,6 +74,58 @@ pub struct ServeArgs {
     #[arg(long, env = "MAX_BATCH_SIZE", default_value_t = 16,
           value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub max_batch_size: u32,
+
+    /// Largest request body, in bytes.
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 64 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Deepest selection nesting a query may have (GraphiQL's introspection needs 13).
+    #[arg(long, env = "MAX_QUERY_DEPTH", default_value_t = QueryLimits::default().max_depth)]
+    pub max_query_depth: usize,
+
+    /// Largest query complexity: one per field, `livePhotos` children times `first`/`last`.
+    #[arg(long, env = "MAX_QUERY_COMPLEXITY", default_value_t = QueryLimits::default().max_complexity)]
+    pub max_query_complexity: usize,
+
+    /// Most aliased fields in one query.
+    #[arg(long, env = "MAX_ALIASES", default_value_t = QueryLimits::default().max_aliases)]
+    pub max_aliases: usize,
+
+    /// Deadline for one HTTP request to /graphql, upstream retries included (e.g. `15s`).
+    #[arg(long, env = "REQUEST_TIMEOUT", default_value = "15s", value_parser = humantime::parse_duration)]
+    pub request_timeout: Duration,
+
+    /// Time allowed to connect to ComplyCube.
+    #[arg(long, env = "UPSTREAM_CONNECT_TIMEOUT", default_value = "2s", value_parser = humantime::parse_duration)]
+    pub upstream_connect_timeout: Duration,
+
+    /// Time allowed for one upstream request, to the last byte of its body.
+    #[arg(long, env = "UPSTREAM_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub upstream_timeout: Duration,
+
+    /// Retries of an upstream request after 429, 502, 503, 504, no connection or no answer.
+    #[arg(long, env = "UPSTREAM_RETRIES", default_value_t = RetryPolicy::default().max_retries)]
+    pub upstream_retries: usize,
+
+    /// First retry backoff; doubles each time, plus jitter.
+    #[arg(long, env = "UPSTREAM_RETRY_BASE_DELAY", default_value = "100ms", value_parser = humantime::parse_duration)]
+    pub upstream_retry_base_delay: Duration,
+
+    /// Longest retry backoff.
+    #[arg(long, env = "UPSTREAM_RETRY_MAX_DELAY", default_value = "2s", value_parser = humantime::parse_duration)]
+    pub upstream_retry_max_delay: Duration,
+
+    /// Longest `Retry-After` honoured; a longer one ends the retries at once.
+    #[arg(long, env = "UPSTREAM_RETRY_AFTER_CAP", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub upstream_retry_after_cap: Duration,
+
+    /// Most upstream calls one HTTP request may cause (retries not counted).
+    #[arg(long, env = "MAX_UPSTREAM_CALLS", default_value_t = 128)]
+    pub max_upstream_calls: usize,
+
+    /// Largest upstream response body accepted, in bytes.
+    #[arg(long, env = "UPSTREAM_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub upstream_max_body_bytes: usize,
 }
 
 /// Where `serve` gets its data.
@@ -83,22 +141,49 @@ pub enum UpstreamChoice {
 }
 
 impl ServeArgs {
+    /// Empty values count as unset, as `docker compose`'s `${KEY:-}` leaves them.
     pub fn upstream(&self) -> UpstreamChoice {
-        match (&self.upstream_url, &self.api_key) {
+        let url = self.upstream_url.clone().filter(|u| !u.trim().is_empty());
+        let key = self.api_key.clone().filter(|k| !k.expose().is_empty());
+        match (url, key) {
             (None, None) => UpstreamChoice::Demo,
-            (url, key) => UpstreamChoice::Remote {
-                base_url: url
-                    .clone()
-                    .unwrap_or_else(|| COMPLYCUBE_BASE_URL.to_owned()),
-                api_key: key.clone(),
+            (url, api_key) => UpstreamChoice::Remote {
+                base_url: url.unwrap_or_else(|| COMPLYCUBE_BASE_URL.to_owned()),
+                api_key,
             },
         }
     }
 
-    pub fn limits(&self) -> Limits {
-        Limits {
-            max_page_size: self.max_page_size,
-            ..Limits::DEFAULT
+    /// The service's configuration, talking to ComplyCube at `base_url` with `api_key`.
+    pub fn service_config(&self, base_url: String, api_key: Option<ApiKey>) -> ServiceConfig {
+        ServiceConfig {
+            upstream: UpstreamSettings {
+                base_url,
+                api_key,
+                max_concurrency: self.upstream_concurrency as usize,
+                connect_timeout: self.upstream_connect_timeout,
+                request_timeout: self.upstream_timeout,
+                max_body_bytes: self.upstream_max_body_bytes,
+                retry: RetryPolicy {
+                    max_retries: self.upstream_retries,
+                    base_delay: self.upstream_retry_base_delay,
+                    max_delay: self.upstream_retry_max_delay,
+                    retry_after_cap: self.upstream_retry_after_cap,
+                },
+            },
+            limits: Limits {
+                max_page_size: self.max_page_size,
+                ..Limits::DEFAULT
+            },
+            query_limits: QueryLimits {
+                max_depth: self.max_query_depth,
+                max_complexity: self.max_query_complexity,
+                max_aliases: self.max_aliases,
+            },
+            max_batch_size: self.max_batch_size as usize,
+            max_body_bytes: self.max_body_bytes,
+            request_timeout: self.request_timeout,
+            max_upstream_calls: self.max_upstream_calls,
         }
     }
 }
@@ -116,6 +201,83 @@ pub struct SimulateArgs {
     /// The only API key the simulator accepts; any non-empty `Authorization` when unset.
     #[arg(long = "api-key", env = "COMPLYCUBE_API_KEY", hide_env_values = true)]
     pub api_key: Option<ApiKey>,
+
+    /// Delay every answer by this much (e.g. `150ms`).
+    #[arg(long, env = "SIMULATOR_LATENCY", value_parser = humantime::parse_duration)]
+    pub latency: Option<Duration>,
+
+    /// Delay every answer by a random extra of up to this much.
+    #[arg(long, env = "SIMULATOR_LATENCY_JITTER", value_parser = humantime::parse_duration)]
+    pub latency_jitter: Option<Duration>,
+
+    /// Answer this share (0 to 1) of requests with `--fail-status`.
+    #[arg(long, env = "SIMULATOR_FAIL_SHARE", value_parser = parse_share)]
+    pub fail_share: Option<f64>,
+
+    /// The status of `--fail-share` failures.
+    #[arg(long, env = "SIMULATOR_FAIL_STATUS", default_value_t = 503)]
+    pub fail_status: u16,
+
+    /// A `Retry-After` value sent with those failures (seconds or an HTTP date).
+    #[arg(long, env = "SIMULATOR_RETRY_AFTER")]
+    pub retry_after: Option<String>,
+
+    /// A client id whose every request answers 500 (repeat, or comma-separate, for more).
+    #[arg(long, env = "SIMULATOR_FAILING_CLIENTS", value_delimiter = ',')]
+    pub failing_client: Vec<String>,
+
+    /// Break successful answers in this way.
+    #[arg(long, env = "SIMULATOR_MANGLE", value_enum)]
+    pub mangle: Option<Mangle>,
+
+    /// The share (0 to 1) of successful answers that `--mangle` breaks.
+    #[arg(long, env = "SIMULATOR_MANGLE_SHARE", default_value_t = 1.0, value_parser = parse_share)]
+    pub mangle_share: f64,
+}
+
+fn parse_share(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err(format!("`{text}` is not a share between 0 and 1")),
+    }
+}
+
+impl SimulateArgs {
+    /// The simulator's settings, with the faults the flags ask for in force from the start.
+    pub fn settings(&self) -> SimulatorSettings {
+        let mut faults = Vec::new();
+        if self.latency.is_some() || self.latency_jitter.is_some() {
+            faults.push(Fault {
+                delay_ms: self.latency.map(|d| d.as_millis() as u64),
+                jitter_ms: self.latency_jitter.map(|d| d.as_millis() as u64),
+                ..Fault::default()
+            });
+        }
+        faults.extend(self.failing_client.iter().map(|client| Fault {
+            client_id: Some(client.clone()),
+            status: Some(500),
+            ..Fault::default()
+        }));
+        if let Some(share) = self.fail_share {
+            faults.push(Fault {
+                share: Some(share),
+                status: Some(self.fail_status),
+                retry_after: self.retry_after.clone(),
+                ..Fault::default()
+            });
+        }
+        if let Some(mangle) = self.mangle {
+            faults.push(Fault {
+                share: Some(self.mangle_share),
+                mangle: Some(mangle),
+                ..Fault::default()
+            });
+        }
+        SimulatorSettings {
+            api_key: self.api_key.as_ref().map(|k| k.expose().to_owned()),
+            faults,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -152,6 +314,12 @@ mod tests {
     }
 
     #[test]
+    fn empty_values_count_as_unset() {
+        let cli = parse(&["--upstream-url", "", "--api-key", ""]);
+        assert_eq!(cli.serve.upstream(), UpstreamChoice::Demo);
+    }
+
+    #[test]
     fn serve_flags_work_with_and_without_the_subcommand() {
         let cli = parse(&["--listen", "127.0.0.1:9000"]);
         assert_eq!(cli.serve.listen.port(), 9000);
@@ -171,10 +339,54 @@ mod tests {
     }
 
     #[test]
-    fn help_never_shows_the_key() {
-        let help = Cli::try_parse_from(["x", "--api-key", "sk_live_hidden", "--help"])
-            .unwrap_err()
-            .to_string();
-        assert!(!help.contains("sk_live_hidden"));
+    fn help_never_shows_the_key_from_the_environment() {
+        use clap::CommandFactory;
+        let command = Cli::command();
+        let key = command
+            .get_arguments()
+            .find(|a| a.get_id() == "api_key")
+            .unwrap();
+        assert!(key.is_hide_env_values_set());
+    }
+
+    #[test]
+    fn simulate_flags_become_standing_faults() {
+        let cli = parse(&[
+            "simulate",
+            "--latency",
+            "20ms",
+            "--fail-share",
+            "0.25",
+            "--retry-after",
+            "2",
+            "--failing-client",
+            "a,b",
+            "--mangle",
+            "truncated",
+        ]);
+        let Some(Command::Simulate(args)) = cli.command else {
+            panic!("simulate")
+        };
+        let faults = args.settings().faults;
+        assert_eq!(faults.len(), 5);
+        assert_eq!(faults[0].delay_ms, Some(20));
+        assert_eq!(faults[1].client_id.as_deref(), Some("a"));
+        assert_eq!(faults[3].share, Some(0.25));
+        assert_eq!(faults[3].status, Some(503));
+        assert_eq!(faults[4].mangle, Some(Mangle::Truncated));
+        assert!(Cli::try_parse_from(["x", "simulate", "--fail-share", "2"]).is_err());
+    }
+
+    #[test]
+    fn durations_read_as_people_write_them() {
+        let cli = parse(&[
+            "--request-timeout",
+            "1m 30s",
+            "--upstream-retry-base-delay",
+            "250ms",
+        ]);
+        let config = cli.serve.service_config("http://x/v1".into(), None);
+        assert_eq!(config.request_timeout, Duration::from_secs(90));
+        assert_eq!(config.upstream.retry.base_delay, Duration::from_millis(250));
     }
 }

@@ -10,11 +10,15 @@
 
 use std::{
     collections::{BTreeMap, HashMap},
-    sync::Arc,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
 };
 
 use dataloader::{cached::Loader, BatchFn};
 use futures::future::join_all;
+use tokio::time::Instant;
 
 use crate::{
     pagination::{
@@ -49,16 +53,32 @@ pub struct Slice {
     pub total: u64,
 }
 
+/// Why a window could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Upstream(#[from] upstream::Error),
+    /// The request's windows would take more upstream calls than one request may make.
+    #[error(
+        "this request needs more than {limit} calls to ComplyCube; ask for fewer or nearer pages"
+    )]
+    TooManyCalls { limit: usize },
+}
+
 /// The loader's value; the error is shared by every key of the list that failed.
-pub type SliceResult = Result<Slice, Arc<upstream::Error>>;
+pub type SliceResult = Result<Slice, Arc<LoadError>>;
 
 /// The per-request loader handed to resolvers through the GraphQL context.
 pub type PageLoader = Loader<PageKey, SliceResult, Batcher>;
 
-/// Builds a loader for one GraphQL request.
-pub fn page_loader(upstream: Upstream) -> PageLoader {
+/// Builds a loader for one GraphQL request, whose upstream calls end by `deadline`
+/// (retries included) and number at most `max_calls` (retries not counted).
+pub fn page_loader(upstream: Upstream, deadline: Instant, max_calls: usize) -> PageLoader {
     Loader::new(Batcher {
         upstream,
+        deadline,
+        max_calls,
+        calls_left: AtomicUsize::new(max_calls),
         lists: HashMap::new(),
     })
     .with_max_batch_size(1024)
@@ -79,6 +99,10 @@ struct Fetched {
 /// client bounds how many calls are in flight).
 pub struct Batcher {
     upstream: Upstream,
+    deadline: Instant,
+    max_calls: usize,
+    /// Shared by the lists fetched concurrently in one batch.
+    calls_left: AtomicUsize,
     lists: HashMap<ListId, Fetched>,
 }
 
@@ -88,7 +112,12 @@ impl BatchFn<PageKey, SliceResult> for Batcher {
         for key in keys {
             by_list.entry(&key.list).or_default().push(key.window);
         }
-        let upstream = &self.upstream;
+        let upstream = Fetcher {
+            upstream: &self.upstream,
+            deadline: self.deadline,
+            max_calls: self.max_calls,
+            calls_left: &self.calls_left,
+        };
         let work = by_list.into_iter().map(|(list, specs)| {
             let mut fetched = self.lists.remove(list).unwrap_or_default();
             async move {
@@ -117,13 +146,38 @@ impl BatchFn<PageKey, SliceResult> for Batcher {
     }
 }
 
+/// The upstream client and this request's deadline and call budget.
+#[derive(Clone, Copy)]
+struct Fetcher<'a> {
+    upstream: &'a Upstream,
+    deadline: Instant,
+    max_calls: usize,
+    calls_left: &'a AtomicUsize,
+}
+
+impl Fetcher<'_> {
+    /// Takes `n` calls from the budget, or none if fewer are left.
+    fn reserve(&self, n: usize) -> Result<(), Arc<LoadError>> {
+        self.calls_left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                left.checked_sub(n)
+            })
+            .map(drop)
+            .map_err(|_| {
+                Arc::new(LoadError::TooManyCalls {
+                    limit: self.max_calls,
+                })
+            })
+    }
+}
+
 /// Fetches whatever the windows of one list need that this request has not fetched yet.
 async fn fetch_list(
-    upstream: &Upstream,
+    upstream: Fetcher<'_>,
     list: &ListId,
     fetched: &mut Fetched,
     specs: &[WindowSpec],
-) -> Result<(), Arc<upstream::Error>> {
+) -> Result<(), Arc<LoadError>> {
     // The windows that can be guessed before the total is known: their answers bring the
     // total for free, and are right unless the list ends inside them.
     let likely = specs.iter().filter_map(WindowSpec::likely).collect();
@@ -145,11 +199,11 @@ async fn fetch_list(
 }
 
 async fn fetch_windows(
-    upstream: &Upstream,
+    upstream: Fetcher<'_>,
     list: &ListId,
     fetched: &mut Fetched,
     windows: Vec<Window>,
-) -> Result<(), Arc<upstream::Error>> {
+) -> Result<(), Arc<LoadError>> {
     let windows = match fetched.total {
         Some(total) => windows.into_iter().map(|w| w.cut_to(total)).collect(),
         None => windows,
@@ -160,33 +214,43 @@ async fn fetch_windows(
 }
 
 async fn fetch_requests(
-    upstream: &Upstream,
+    upstream: Fetcher<'_>,
     list: &ListId,
     fetched: &mut Fetched,
     requests: Vec<PageRequest>,
-) -> Result<(), Arc<upstream::Error>> {
+) -> Result<(), Arc<LoadError>> {
     if requests.is_empty() {
         return Ok(());
     }
+    upstream.reserve(requests.len())?;
     let calls = requests.iter().map(|&request| async move {
         let page = upstream
-            .list_live_photos(&list.client, &list.filter, request)
+            .upstream
+            .list_live_photos(&list.client, &list.filter, request, upstream.deadline)
             .await?;
         Ok::<_, upstream::Error>((request, page))
     });
-    let mut windows = std::mem::take(&mut fetched.windows);
+    let mut first_error = None;
     for answer in join_all(calls).await {
-        let (request, page) = answer.map_err(Arc::new)?;
+        let (request, page) = match answer {
+            Ok(answer) => answer,
+            Err(e) => {
+                first_error.get_or_insert(e);
+                continue;
+            }
+        };
         fetched.total.get_or_insert(page.total_items);
         let offset = request.offset();
         for (i, item) in page.items.into_iter().enumerate() {
             fetched.items.insert(offset + i as u64, Arc::new(item));
         }
         // What this answer proves: its positions, and with the total, the end of the list.
-        windows.push(request.window().cut_to(page.total_items));
+        fetched
+            .windows
+            .push(request.window().cut_to(page.total_items));
     }
-    fetched.windows = planner::normalize(windows);
-    Ok(())
+    fetched.windows = planner::normalize(std::mem::take(&mut fetched.windows));
+    first_error.map_or(Ok(()), |e| Err(Arc::new(LoadError::Upstream(e))))
 }
 
 /// The items of one window from what was fetched.
@@ -197,9 +261,9 @@ fn slice(fetched: &Fetched, spec: WindowSpec) -> SliceResult {
         .map(|p| fetched.items.get(&p).cloned())
         .collect::<Option<Vec<_>>>()
         .ok_or_else(|| {
-            Arc::new(upstream::Error::InvalidResponse(
+            Arc::new(LoadError::Upstream(upstream::Error::InvalidResponse(
                 "the list changed while it was being read (items missing below totalItems)".into(),
-            ))
+            )))
         })?;
     Ok(Slice {
         window,

@@ -8,8 +8,8 @@ use complycube_graphql::{
     config::{Cli, Command, ServeArgs, SimulateArgs, UpstreamChoice},
     schema,
     simulator::{data, Simulator, SimulatorSettings},
-    upstream::{ApiKey, UpstreamSettings},
-    Service, ServiceConfig,
+    upstream::{redacted_url, ApiKey},
+    Service,
 };
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
@@ -42,37 +42,35 @@ async fn main() -> ExitCode {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
-    let upstream = match args.upstream() {
+    let config = match args.upstream() {
         UpstreamChoice::Demo => {
             // A fresh random key, so nothing but this process can use the simulator.
             let key = format!("demo-{:032x}", rand::random::<u128>());
             let simulator = Simulator::new(SimulatorSettings {
                 api_key: Some(key.clone()),
+                ..SimulatorSettings::default()
             });
-            let listener = bind("127.0.0.1:0".parse().map_err(|_| "bad address")?).await?;
-            let addr = simulator.spawn(listener).await.map_err(|e| e.to_string())?;
+            let addr = simulator
+                .spawn(bind(([127, 0, 0, 1], 0).into()).await?)
+                .await
+                .map_err(|e| e.to_string())?;
             tracing::info!(
                 simulator = %addr,
                 "demo mode: no COMPLYCUBE_API_KEY or COMPLYCUBE_BASE_URL set, serving the embedded ComplyCube simulator's demo data (documented example client {})",
                 data::DOCUMENTED_CLIENT
             );
-            UpstreamSettings::new(format!("http://{addr}/v1"), Some(ApiKey::new(key)))
+            args.service_config(format!("http://{addr}/v1"), Some(ApiKey::new(key)))
         }
         UpstreamChoice::Remote { base_url, api_key } => {
+            let shown = redacted_url(&base_url);
             if api_key.is_none() {
-                tracing::warn!("no COMPLYCUBE_API_KEY set: requests to {base_url} carry no Authorization header");
+                tracing::warn!(
+                    "no COMPLYCUBE_API_KEY set: requests to {shown} carry no Authorization header"
+                );
             }
-            tracing::info!(upstream = %base_url, "using ComplyCube at the given URL");
-            UpstreamSettings::new(base_url, api_key)
+            tracing::info!(upstream = %shown, "using ComplyCube at the given URL");
+            args.service_config(base_url, api_key)
         }
-    };
-    let config = ServiceConfig {
-        limits: args.limits(),
-        max_batch_size: args.max_batch_size as usize,
-        ..ServiceConfig::new(UpstreamSettings {
-            max_concurrency: args.upstream_concurrency as usize,
-            ..upstream
-        })
     };
     let service = Service::new(&config)?;
     let listener = bind(args.listen).await?;
@@ -85,9 +83,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
 }
 
 async fn simulate(args: SimulateArgs) -> Result<(), String> {
-    let simulator = Simulator::new(SimulatorSettings {
-        api_key: args.api_key.map(|k| k.expose().to_owned()),
-    });
+    let settings = args.settings();
+    if !settings.faults.is_empty() {
+        tracing::info!(faults = ?settings.faults, "simulating faults");
+    }
+    let simulator = Simulator::new(settings);
     let listener = bind(args.listen).await?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(

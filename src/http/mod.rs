@@ -5,7 +5,7 @@
 //! the operations of a batch, and the operations of a batch run concurrently so that the
 //! loader sees their windows together and merges them.
 
-use std::{future::Future, sync::Arc};
+use std::{future::Future, sync::Arc, time::Duration};
 
 use async_graphql::{BatchRequest, BatchResponse};
 use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse};
@@ -18,12 +18,12 @@ use axum::{
 };
 use futures::future::join_all;
 use serde_json::json;
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, time::Instant};
 
 use crate::{
     loader::page_loader,
     pagination::Limits,
-    schema::{self, AppSchema},
+    schema::{self, AppSchema, QueryLimits},
     upstream::{Upstream, UpstreamSettings},
 };
 
@@ -32,10 +32,15 @@ use crate::{
 pub struct ServiceConfig {
     pub upstream: UpstreamSettings,
     pub limits: Limits,
+    pub query_limits: QueryLimits,
     /// Most operations in one JSON-array batch.
     pub max_batch_size: usize,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// The whole of one HTTP request to `/graphql`, upstream retries included.
+    pub request_timeout: Duration,
+    /// Most upstream calls one HTTP request may cause (retries not counted).
+    pub max_upstream_calls: usize,
 }
 
 impl ServiceConfig {
@@ -43,11 +48,18 @@ impl ServiceConfig {
         Self {
             upstream,
             limits: Limits::DEFAULT,
+            query_limits: QueryLimits::default(),
             max_batch_size: 16,
             max_body_bytes: 64 * 1024,
+            request_timeout: Duration::from_secs(15),
+            max_upstream_calls: 128,
         }
     }
 }
+
+/// Time left after the deadline to answer with what we have, before the safety net cuts
+/// the request off.
+const DEADLINE_GRACE: Duration = Duration::from_secs(1);
 
 /// The running service's shared parts: cheap to clone, one per process.
 #[derive(Clone)]
@@ -58,15 +70,19 @@ struct Inner {
     upstream: Upstream,
     max_batch_size: usize,
     max_body_bytes: usize,
+    request_timeout: Duration,
+    max_upstream_calls: usize,
 }
 
 impl Service {
     pub fn new(config: &ServiceConfig) -> Result<Self, String> {
         Ok(Self(Arc::new(Inner {
-            schema: schema::build(config.limits),
+            schema: schema::build(config.limits, config.query_limits),
             upstream: Upstream::new(&config.upstream)?,
             max_batch_size: config.max_batch_size,
             max_body_bytes: config.max_body_bytes,
+            request_timeout: config.request_timeout,
+            max_upstream_calls: config.max_upstream_calls,
         })))
     }
 
@@ -94,7 +110,23 @@ impl Service {
     }
 
     async fn execute(&self, batch: BatchRequest) -> Response {
-        let loader = page_loader(self.0.upstream.clone());
+        let deadline = Instant::now() + self.0.request_timeout;
+        // Upstream calls already end by the deadline; this net bounds everything else.
+        match tokio::time::timeout_at(deadline + DEADLINE_GRACE, self.run(batch, deadline)).await {
+            Ok(response) => response,
+            Err(_) => {
+                tracing::warn!("a GraphQL request outlived its deadline");
+                let body = json!({ "errors": [{
+                    "message": "the request did not finish in time",
+                    "extensions": { "code": "UPSTREAM_ERROR" },
+                }] });
+                Json(body).into_response()
+            }
+        }
+    }
+
+    async fn run(&self, batch: BatchRequest, deadline: Instant) -> Response {
+        let loader = page_loader(self.0.upstream.clone(), deadline, self.0.max_upstream_calls);
         let run = |request: async_graphql::Request| {
             let request = request.data(loader.clone());
             async move {

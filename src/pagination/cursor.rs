@@ -8,12 +8,27 @@
 //! of a silent wrong page. A later version can append an anchor (item id and `createdAt`)
 //! so cursors survive inserts at the head; the version byte is there for that.
 
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use base64::{
+    alphabet::URL_SAFE,
+    engine::{
+        general_purpose::URL_SAFE_NO_PAD, DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig,
+    },
+    Engine,
+};
 use sha2::{Digest, Sha256};
 
 const VERSION: u8 = 1;
 const LEN: usize = 1 + 4 + 8 + 4;
 const DOMAIN: &[u8] = b"complycube-graphql/livePhotos/cursor";
+
+/// Decoding forgives padding and stray trailing bits, so that an edited last character
+/// is reported as an altered cursor (by the checksum) rather than as bad base64.
+const LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &URL_SAFE,
+    GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
+);
 
 /// The fingerprint of what a list is a list of: one client under one filter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -67,9 +82,7 @@ pub fn decode(cursor: &str, scope: Scope) -> Result<u32, CursorError> {
     if cursor.len() > 64 {
         return Err(CursorError::WrongLength);
     }
-    let bytes = URL_SAFE_NO_PAD
-        .decode(cursor)
-        .map_err(|_| CursorError::NotBase64)?;
+    let bytes = LENIENT.decode(cursor).map_err(|_| CursorError::NotBase64)?;
     if bytes.len() != LEN {
         return Err(CursorError::WrongLength);
     }
@@ -122,6 +135,16 @@ mod tests {
         assert_eq!(decode("", s), Err(CursorError::WrongLength));
         assert_eq!(decode("YWJj", s), Err(CursorError::WrongLength));
         assert_eq!(decode(&"A".repeat(500), s), Err(CursorError::WrongLength));
+    }
+
+    #[test]
+    fn an_edited_last_character_is_an_altered_cursor() {
+        let s = scope("a");
+        let mut c = encode(7, s).into_bytes();
+        let last = c.len() - 1;
+        c[last] = if c[last] == b'A' { b'B' } else { b'A' };
+        let c = String::from_utf8(c).unwrap();
+        assert_eq!(decode(&c, s), Err(CursorError::Tampered));
     }
 
     #[test]

@@ -6,13 +6,14 @@
 //! position still needed; some block must contain it; of those, the one reaching furthest
 //! right leaves a subset of what any other would leave. So the greedy count is the minimum.
 //!
-//! Among plans of that minimum count we then prefer small blocks (less over-fetch): the
-//! last block is the smallest single block covering what remains, and every earlier block
-//! the smallest that still reaches far enough for the rest to fit in the minimum. When one
-//! request can cover everything, that is the smallest `S` with
-//! `floor(start / S) == floor((end - 1) / S)`.
+//! Among plans of that minimum count we then prefer small blocks (less over-fetch): going
+//! backwards, each block shrinks to the smallest one that still contains its greedy anchor
+//! and reaches the next block's start. When one request can cover everything, that is the
+//! smallest `S` with `floor(start / S) == floor((end - 1) / S)`.
 //!
-//! Pure integer code; property tests compare it with an exhaustive search.
+//! Both passes are linear in the number of blocks (times at most 1000 sizes), so windows
+//! at forged far-apart offsets cannot make planning expensive. Pure integer code; property
+//! tests compare it with an exhaustive search.
 
 use super::window::Window;
 
@@ -79,40 +80,36 @@ pub fn subtract(needed: &[Window], have: &[Window]) -> Vec<Window> {
 }
 
 /// The fewest requests, each of size at most `max_size`, that cover every position of
-/// `needed` (normalised windows), with the least over-fetch among those found.
+/// `needed` (normalised windows), with little over-fetch.
+///
+/// Two passes, each linear in the number of blocks: the greedy pass fixes, for each block,
+/// the needed position it must contain (`p_i`) and so the minimum count; the backward pass
+/// then shrinks every block to the smallest one that contains `p_i` and reaches the start
+/// of the block after it (the last block: the end of what is needed).
 pub fn plan(needed: &[Window], max_size: u32) -> Vec<PageRequest> {
     let max_size = max_size.max(1);
-    let mut out = Vec::new();
-    let mut from = match needed.first() {
-        Some(w) => w.start,
-        None => return out,
+    let Some(first) = needed.first() else {
+        return Vec::new();
     };
+    // Forward: the greedy cover, keeping each block's first needed position.
+    let mut anchors = Vec::new();
+    let mut from = first.start;
     while let Some(p) = first_needed_at(needed, from) {
-        let last_needed = needed.last().map_or(p, |w| w.end - 1);
-        if let Some(single) = smallest_single(p, last_needed, max_size) {
-            out.push(single);
-            break;
-        }
-        // The rest must fit in `best - 1` more blocks after this one: find the shortest
-        // reach that allows it (the count is monotone in where the rest starts), then the
-        // smallest block containing `p` that reaches that far.
-        let best = count_from(needed, p, max_size);
-        let mut lo = p + 1;
-        let mut hi = furthest_reach(p, max_size);
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            if count_from(needed, mid, max_size) < best {
-                hi = mid;
-            } else {
-                lo = mid + 1;
-            }
-        }
-        let size = (1..=max_size)
-            .find(|&s| PageRequest::containing(p, s).window().end >= lo)
-            .unwrap_or(max_size);
-        let request = PageRequest::containing(p, size);
-        out.push(request);
-        from = request.window().end;
+        anchors.push(p);
+        from = furthest_reach(p, max_size);
+    }
+    // Backward: the smallest block that contains the anchor and covers every needed
+    // position before the next block's start.
+    let mut out = vec![PageRequest { page: 1, size: 1 }; anchors.len()];
+    let mut limit = u64::MAX; // where the next block starts
+    for (i, &p) in anchors.iter().enumerate().rev() {
+        let last = last_needed_before(needed, limit).unwrap_or(p).max(p);
+        let block = smallest_single(p, last, max_size).unwrap_or_else(|| {
+            // Cannot happen (the greedy block itself covers that span); stay correct anyway.
+            PageRequest::containing(p, max_size)
+        });
+        out[i] = block;
+        limit = block.offset();
     }
     out
 }
@@ -128,23 +125,36 @@ fn smallest_single(first: u64, last: u64, max_size: u32) -> Option<PageRequest> 
         .map(|s| PageRequest::containing(first, s))
 }
 
-/// The end of the block reaching furthest right among those containing `p`.
+/// The end of the block reaching furthest right among those containing `p`. A block of
+/// size `s` reaches `p - p % s + s`, never more than `p + s`; so only sizes above
+/// `max - p % max` can beat the largest size, and the scan stops early.
 fn furthest_reach(p: u64, max_size: u32) -> u64 {
-    (1..=max_size)
-        .map(|s| PageRequest::containing(p, s).window().end)
-        .max()
-        .unwrap_or(p + 1)
+    let max = u64::from(max_size);
+    let mut best = p - p % max + max;
+    for s in (1..max).rev() {
+        if p + s <= best {
+            break;
+        }
+        best = best.max(p - p % s + s);
+    }
+    best
 }
 
 /// The first needed position at or after `from`.
 fn first_needed_at(needed: &[Window], from: u64) -> Option<u64> {
-    needed
-        .iter()
-        .find(|w| w.end > from)
-        .map(|w| w.start.max(from))
+    let i = needed.partition_point(|w| w.end <= from);
+    needed.get(i).map(|w| w.start.max(from))
+}
+
+/// The last needed position before `limit`.
+fn last_needed_before(needed: &[Window], limit: u64) -> Option<u64> {
+    let i = needed.partition_point(|w| w.start < limit);
+    let w = needed.get(i.checked_sub(1)?)?;
+    Some(w.end.min(limit) - 1)
 }
 
 /// The minimum number of blocks covering the needed positions at or after `from` (greedy).
+#[cfg(test)]
 fn count_from(needed: &[Window], mut from: u64, max_size: u32) -> usize {
     let mut count = 0;
     while let Some(p) = first_needed_at(needed, from) {
@@ -286,6 +296,24 @@ mod tests {
         let plan = plan(&[w(500, 1500)], 1000);
         assert_eq!(plan.len(), 2);
         assert!(covers(&plan, &[w(500, 1500)]));
+    }
+
+    #[test]
+    fn furthest_reach_agrees_with_trying_every_size() {
+        for p in (0..5000).chain([999_999, 1_000_000, 123_456_789]) {
+            let brute = (1..=1000u64).map(|s| p - p % s + s).max().unwrap();
+            assert_eq!(furthest_reach(p, 1000), brute, "{p}");
+        }
+    }
+
+    #[test]
+    fn thousands_of_far_apart_windows_plan_quickly_and_minimally() {
+        // Forged cursors can ask for windows anywhere; planning stays linear.
+        let needed: Vec<Window> = (0..5000u64).map(|i| w(i * 5000, i * 5000 + 1)).collect();
+        let plan = plan(&needed, 1000);
+        assert_eq!(plan.len(), 5000);
+        assert!(covers(&plan, &needed));
+        assert!(plan.iter().all(|r| r.size == 1));
     }
 
     #[test]

@@ -7,7 +7,10 @@
 //! gives a [`WindowSpec::Tail`], resolved once `n` is known; when its end is bounded, the
 //! loader fetches the likely window straight away, and that answer brings `n` with it.
 
-use super::cursor::{self, CursorError, Scope};
+use super::{
+    cursor::{self, CursorError, Scope},
+    planner,
+};
 
 /// Positions `[start, end)` of the newest-first list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -43,12 +46,13 @@ impl Window {
 pub enum WindowSpec {
     /// Known bounds; the end may lie past the list.
     Range(Window),
-    /// The last `last` items at or after position `from` and before `until` (or the end of
-    /// the list, whichever comes first).
+    /// The last `last` items at or after position `from`, before `before` and before
+    /// `first_end` (the end that `first` set), and before the end of the list.
     Tail {
         from: u64,
         last: u64,
-        until: Option<u64>,
+        before: Option<u64>,
+        first_end: Option<u64>,
     },
 }
 
@@ -57,24 +61,49 @@ impl WindowSpec {
     pub fn resolve(&self, total: u64) -> Window {
         match *self {
             Self::Range(window) => window.cut_to(total),
-            Self::Tail { from, last, until } => {
-                let end = until.map_or(total, |u| u.min(total));
+            Self::Tail {
+                from,
+                last,
+                before,
+                first_end,
+            } => {
+                let end = [before, first_end, Some(total)].into_iter().flatten().min();
+                let end = end.unwrap_or(total);
                 Window::new(end.saturating_sub(last).max(from), end).cut_to(total)
             }
         }
     }
 
-    /// The window this will be if the list reaches its end: what to fetch before `n` is
-    /// known. `None` when the window hangs off the list's end.
+    /// What to fetch before the list's length is known, so that one request is most
+    /// likely all this window costs; `None` when only the length can tell.
+    ///
+    /// A `before` cursor names a position that existed, so `[before - last, before)` is the
+    /// window unless the list shrank. An end set by `first` may lie past the list: then the
+    /// whole `[from, first_end)` holds the answer wherever the list ends, and is fetched
+    /// if one request can cover it; if not, the last `last` before `first_end` are.
     pub fn likely(&self) -> Option<Window> {
         match *self {
             Self::Range(window) => Some(window),
             Self::Tail {
                 from,
                 last,
-                until: Some(end),
-            } => Some(Window::new(end.saturating_sub(last).max(from), end)),
-            Self::Tail { until: None, .. } => None,
+                before,
+                first_end,
+            } => match (before, first_end) {
+                (Some(b), None) => Some(Window::new(b.saturating_sub(last).max(from), b)),
+                (Some(b), Some(f)) if b <= f => {
+                    Some(Window::new(b.saturating_sub(last).max(from), b))
+                }
+                (_, Some(f)) => {
+                    let whole = Window::new(from, f);
+                    if planner::plan(&[whole], planner::MAX_UPSTREAM_PAGE_SIZE).len() <= 1 {
+                        Some(whole)
+                    } else {
+                        Some(Window::new(f.saturating_sub(last).max(from), f))
+                    }
+                }
+                (None, None) => None,
+            },
         }
     }
 }
@@ -137,20 +166,21 @@ pub fn window(args: &RelayArgs<'_>, scope: Scope, limits: Limits) -> Result<Wind
 
     // ApplyCursorsToEdges: drop everything up to and including `after`, and from `before` on.
     let start = after.map_or(0, |a| a + 1);
-    let mut end = before;
-    // Then `first` keeps the first items, then `last` keeps the last of those.
-    if let Some(first) = first {
-        end = Some(end.map_or(start + first, |e| e.min(start + first)));
-    }
+    // Then `first` keeps the first items...
+    let first_end = first.map(|f| start + f);
     Ok(match last {
-        // `last` counts back from the end of what is left, which is `end` only if the list
-        // reaches that far.
+        // ...then `last` the last of those, counting back from an end that only the
+        // list's length settles.
         Some(last) => WindowSpec::Tail {
             from: start,
             last,
-            until: end,
+            before,
+            first_end,
         },
-        None => WindowSpec::Range(Window::new(start, end.unwrap_or(start))),
+        None => {
+            let end = [before, first_end].into_iter().flatten().min();
+            WindowSpec::Range(Window::new(start, end.unwrap_or(start)))
+        }
     })
 }
 
@@ -272,7 +302,8 @@ mod tests {
             WindowSpec::Tail {
                 from: 0,
                 last: 5,
-                until: None
+                before: None,
+                first_end: None
             }
         );
         assert_eq!(spec.likely(), None);
@@ -304,7 +335,8 @@ mod tests {
             ..Default::default()
         };
         let spec = window(&args, scope(), Limits::DEFAULT).unwrap();
-        assert_eq!(spec.likely(), Some(Window::new(22, 23)));
+        // One request holds the answer wherever the list ends.
+        assert_eq!(spec.likely(), Some(Window::new(0, 23)));
         assert_eq!(spec.resolve(100), Window::new(22, 23));
         assert_eq!(spec.resolve(1), Window::new(0, 1));
     }

@@ -14,24 +14,31 @@ use async_graphql::{
         Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
     },
     parser::types::{ExecutableDocument, OperationDefinition, Selection, SelectionSet},
-    ErrorExtensionValues, Name, Response, ServerError, ServerResult, ValidationResult, Value,
-    Variables,
+    registry::{MetaTypeName, Registry},
+    ErrorExtensionValues, Name, PathSegment, Response, ServerError, ServerResult, ValidationResult,
+    Value, Variables,
 };
 
 use super::Code;
 
 /// The extension's factory; the schema installs it once.
-pub(super) struct Conventions;
+pub(super) struct Conventions {
+    /// Most aliased fields a document may hold.
+    pub max_aliases: usize,
+}
 
 impl ExtensionFactory for Conventions {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(PerRequest::default())
+        Arc::new(PerRequest {
+            max_aliases: self.max_aliases,
+            document: Mutex::new(None),
+        })
     }
 }
 
 /// One request's state: the parsed document, kept for reordering the response.
-#[derive(Default)]
 struct PerRequest {
+    max_aliases: usize,
     document: Mutex<Option<ExecutableDocument>>,
 }
 
@@ -48,6 +55,19 @@ impl Extension for PerRequest {
             .run(ctx, query, variables)
             .await
             .map_err(|e| with_code(e, Code::GraphqlParseFailed))?;
+        let aliases = count_aliases(&document);
+        if aliases > self.max_aliases {
+            return Err(with_code(
+                ServerError::new(
+                    format!(
+                        "the query has {aliases} aliased fields, more than the {} allowed",
+                        self.max_aliases
+                    ),
+                    None,
+                ),
+                Code::GraphqlValidationFailed,
+            ));
+        }
         if let Ok(mut slot) = self.document.lock() {
             *slot = Some(document.clone());
         }
@@ -81,41 +101,31 @@ impl Extension for PerRequest {
         next: NextExecute<'_>,
     ) -> Response {
         let mut response = next.run(ctx, operation_name).await;
-        null_failed_fields(&mut response);
         let document = self.document.lock().ok().and_then(|mut d| d.take());
         if let Some(document) = document {
             if let Some(operation) = find_operation(&document, operation_name) {
-                let order = Order {
+                let shape = Shape {
                     document: &document,
+                    registry: &ctx.schema_env.registry,
                 };
-                order.apply(&mut response.data, &[&operation.selection_set.node]);
+                let root = [&operation.selection_set.node];
+                shape.null_failed_fields(&mut response, &root);
+                shape.order(&mut response.data, &root);
             }
         }
         response
     }
 }
 
-/// Puts `null` where a field failed and async-graphql left its key out (the error's path
-/// names it); the spec handles a field error "as though the field returned null".
-fn null_failed_fields(response: &mut Response) {
-    use async_graphql::PathSegment;
-    let failed = response.errors.iter().filter(|e| !e.path.is_empty());
-    for error in failed {
-        if response.data == Value::Null {
-            response.data = Value::Object(Default::default());
-        }
-        let Some((PathSegment::Field(last), parents)) = error.path.split_last() else {
-            continue;
-        };
-        if let Some(Value::Object(map)) = descend(&mut response.data, parents) {
-            map.entry(Name::new(last)).or_insert(Value::Null);
-        }
+fn list_item(ty: &str) -> Option<&str> {
+    match MetaTypeName::create(ty) {
+        MetaTypeName::List(item) => Some(item),
+        _ => None,
     }
 }
 
 /// The value at `path` under `value`, if there is one.
-fn descend<'v>(value: &'v mut Value, path: &[async_graphql::PathSegment]) -> Option<&'v mut Value> {
-    use async_graphql::PathSegment;
+fn descend<'v>(value: &'v mut Value, path: &[PathSegment]) -> Option<&'v mut Value> {
     let Some((first, rest)) = path.split_first() else {
         return Some(value);
     };
@@ -125,6 +135,33 @@ fn descend<'v>(value: &'v mut Value, path: &[async_graphql::PathSegment]) -> Opt
         _ => return None,
     };
     descend(child, rest)
+}
+
+/// Aliased fields in every operation and fragment of a document.
+fn count_aliases(document: &ExecutableDocument) -> usize {
+    fn in_set(set: &SelectionSet) -> usize {
+        set.items
+            .iter()
+            .map(|selection| match &selection.node {
+                Selection::Field(f) => {
+                    usize::from(f.node.alias.is_some()) + in_set(&f.node.selection_set.node)
+                }
+                Selection::InlineFragment(i) => in_set(&i.node.selection_set.node),
+                Selection::FragmentSpread(_) => 0,
+            })
+            .sum()
+    }
+    document
+        .operations
+        .iter()
+        .map(|(_, op)| in_set(&op.node.selection_set.node))
+        .chain(
+            document
+                .fragments
+                .values()
+                .map(|f| in_set(&f.node.selection_set.node)),
+        )
+        .sum()
 }
 
 fn find_operation<'d>(
@@ -138,42 +175,88 @@ fn find_operation<'d>(
         .map(|(_, op)| &op.node)
 }
 
-/// Puts the fields of response objects in selection order.
-struct Order<'d> {
-    document: &'d ExecutableDocument,
+/// A field as the query selected it: its response key, its name, its sub-selections.
+struct Selected<'d> {
+    key: &'d Name,
+    name: &'d Name,
+    subs: Vec<&'d SelectionSet>,
 }
 
-impl<'d> Order<'d> {
-    fn apply(&self, value: &mut Value, selections: &[&'d SelectionSet]) {
+/// What the query and the schema say a response must look like.
+struct Shape<'d> {
+    document: &'d ExecutableDocument,
+    registry: &'d Registry,
+}
+
+impl<'d> Shape<'d> {
+    /// The fields that `sets` select, in order, merged by response key.
+    fn fields(&self, sets: &[&'d SelectionSet]) -> Vec<Selected<'d>> {
+        let mut fields = Vec::new();
+        for set in sets {
+            self.collect(set, &mut fields);
+        }
+        fields
+    }
+
+    fn collect(&self, set: &'d SelectionSet, fields: &mut Vec<Selected<'d>>) {
+        for selection in &set.items {
+            match &selection.node {
+                Selection::Field(field) => {
+                    let key = &field.node.response_key().node;
+                    let sub = &field.node.selection_set.node;
+                    match fields.iter_mut().find(|f| f.key == key) {
+                        Some(f) => f.subs.push(sub),
+                        None => fields.push(Selected {
+                            key,
+                            name: &field.node.name.node,
+                            subs: vec![sub],
+                        }),
+                    }
+                }
+                Selection::FragmentSpread(spread) => {
+                    if let Some(fragment) =
+                        self.document.fragments.get(&spread.node.fragment_name.node)
+                    {
+                        self.collect(&fragment.node.selection_set.node, fields);
+                    }
+                }
+                Selection::InlineFragment(inline) => {
+                    self.collect(&inline.node.selection_set.node, fields);
+                }
+            }
+        }
+    }
+
+    /// Puts the fields of response objects in selection order.
+    fn order(&self, value: &mut Value, sets: &[&'d SelectionSet]) {
         match value {
             Value::List(items) => {
                 for item in items {
-                    self.apply(item, selections);
+                    self.order(item, sets);
                 }
             }
             Value::Object(map) => {
-                let mut keys: Vec<(&'d Name, Vec<&'d SelectionSet>)> = Vec::new();
-                for set in selections {
-                    self.collect(set, &mut keys);
-                }
+                let fields = self.fields(sets);
                 let rank = |name: &Name| {
-                    keys.iter()
-                        .position(|(k, _)| *k == name)
+                    fields
+                        .iter()
+                        .position(|f| f.key == name)
                         .unwrap_or(usize::MAX)
                 };
-                let sorted = map
-                    .keys()
-                    .map(rank)
-                    .collect::<Vec<_>>()
-                    .windows(2)
-                    .all(|w| w[0] <= w[1]);
+                let mut ranks = map.keys().map(rank);
+                let mut previous = 0;
+                let sorted = ranks.all(|r| {
+                    let ok = r >= previous;
+                    previous = r;
+                    ok
+                });
                 if !sorted {
                     map.sort_by_cached_key(|k, _| rank(k));
                 }
-                for (key, sub) in &keys {
-                    if let Some(child) = map.get_mut(*key) {
-                        if !sub.is_empty() {
-                            self.apply(child, sub);
+                for field in &fields {
+                    if let Some(child) = map.get_mut(field.key) {
+                        if field.subs.iter().any(|s| !s.items.is_empty()) {
+                            self.order(child, &field.subs);
                         }
                     }
                 }
@@ -182,30 +265,70 @@ impl<'d> Order<'d> {
         }
     }
 
-    /// The response keys a selection set yields, in order, with their sub-selections.
-    fn collect(&self, set: &'d SelectionSet, keys: &mut Vec<(&'d Name, Vec<&'d SelectionSet>)>) {
-        for selection in &set.items {
-            match &selection.node {
-                Selection::Field(field) => {
-                    let key = &field.node.response_key().node;
-                    let sub = &field.node.selection_set.node;
-                    match keys.iter_mut().find(|(k, _)| *k == key) {
-                        Some((_, subs)) => subs.push(sub),
-                        None => keys.push((key, vec![sub])),
-                    }
-                }
-                Selection::FragmentSpread(spread) => {
-                    if let Some(fragment) =
-                        self.document.fragments.get(&spread.node.fragment_name.node)
-                    {
-                        self.collect(&fragment.node.selection_set.node, keys);
-                    }
-                }
-                Selection::InlineFragment(inline) => {
-                    self.collect(&inline.node.selection_set.node, keys);
-                }
+    /// Puts `null` where the spec says a field error leaves it: at the failed field if it
+    /// is nullable, else at its nearest nullable ancestor (or `data` itself).
+    /// async-graphql 7.2 instead leaves a failed field out of its parent, whatever its type.
+    fn null_failed_fields(&self, response: &mut Response, root: &[&'d SelectionSet]) {
+        let paths: Vec<Vec<PathSegment>> = response
+            .errors
+            .iter()
+            .filter(|e| !e.path.is_empty())
+            .map(|e| e.path.clone())
+            .collect();
+        for path in paths {
+            let Some(keep) = self.nullable_prefix(&path, root) else {
+                continue; // a path we cannot follow: leave it as async-graphql made it
+            };
+            if keep == 0 {
+                response.data = Value::Null;
+                return;
+            }
+            let Some((PathSegment::Field(last), parents)) = path[..keep].split_last() else {
+                continue;
+            };
+            if response.data == Value::Null && parents.is_empty() {
+                response.data = Value::Object(Default::default());
+            }
+            if let Some(Value::Object(map)) = descend(&mut response.data, parents) {
+                map.insert(Name::new(last), Value::Null);
             }
         }
+    }
+
+    /// How much of `path` survives a failure at its end: the length of the prefix that
+    /// ends at the nearest nullable field (0: `data` itself becomes null).
+    fn nullable_prefix(&self, path: &[PathSegment], root: &[&'d SelectionSet]) -> Option<usize> {
+        let mut keep = 0;
+        let mut sets = root.to_vec();
+        let mut parent = self.registry.query_type.as_str();
+        let mut ty = "";
+        for (i, segment) in path.iter().enumerate() {
+            ty = match segment {
+                PathSegment::Field(key) => {
+                    let field = self
+                        .fields(&sets)
+                        .into_iter()
+                        .find(|f| f.key.as_str() == key)?;
+                    sets = field.subs;
+                    &self
+                        .registry
+                        .types
+                        .get(parent)?
+                        .field_by_name(field.name)?
+                        .ty
+                }
+                PathSegment::Index(_) => match MetaTypeName::create(ty) {
+                    MetaTypeName::NonNull(inner) => list_item(inner)?,
+                    MetaTypeName::List(item) => item,
+                    MetaTypeName::Named(_) => return None,
+                },
+            };
+            if !MetaTypeName::create(ty).is_non_null() {
+                keep = i + 1;
+            }
+            parent = MetaTypeName::concrete_typename(ty);
+        }
+        Some(keep)
     }
 }
 
@@ -220,6 +343,8 @@ pub fn complete_codes(response: &mut Response) {
         if !has_code {
             let code = if is_bad_value(&e.message) {
                 Code::BadUserInput
+            } else if is_bad_operation(&e.message) {
+                Code::GraphqlValidationFailed
             } else {
                 tracing::error!(message = %e.message, "an error without a code reached the caller");
                 Code::InternalServerError
@@ -231,15 +356,22 @@ pub fn complete_codes(response: &mut Response) {
     }
 }
 
+/// Messages of async-graphql for values the caller sent that do not fit the schema.
 fn is_bad_value(message: &str) -> bool {
     [
         "Invalid value for argument",
         "Failed to parse",
         "Invalid value for variable",
+        "Expected input type",
     ]
     .iter()
     .any(|p| message.contains(p))
         || message.starts_with("Variable")
+}
+
+/// Messages of async-graphql for a request whose operation cannot be chosen.
+fn is_bad_operation(message: &str) -> bool {
+    message.starts_with("Unknown operation") || message.starts_with("Operation name required")
 }
 
 fn with_code(mut e: ServerError, code: Code) -> ServerError {

@@ -19,7 +19,7 @@ mod extension;
 pub use extension::complete_codes;
 
 use crate::{
-    loader::{ListId, PageKey, PageLoader, Slice},
+    loader::{ListId, LoadError, PageKey, PageLoader, Slice},
     pagination::{cursor, window, Limits, RelayArgs, Scope},
     upstream::{self, ClientId},
 };
@@ -27,17 +27,56 @@ use crate::{
 /// The executable schema.
 pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
 
+/// Bounds on the shape of a query, checked before anything runs. The defaults leave a real
+/// frontend (and GraphiQL's introspection) far inside them.
+#[derive(Clone, Copy, Debug)]
+pub struct QueryLimits {
+    /// Deepest nesting of selections.
+    pub max_depth: usize,
+    /// Largest complexity: one per field, connections multiplied by `first`/`last`.
+    pub max_complexity: usize,
+    /// Most aliased fields in one document.
+    pub max_aliases: usize,
+}
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        Self {
+            max_depth: 16,
+            max_complexity: 50_000,
+            max_aliases: 128,
+        }
+    }
+}
+
 /// Builds the schema. `limits` bounds `first`/`last`; the loader comes with each request.
-pub fn build(limits: Limits) -> AppSchema {
+pub fn build(limits: Limits, query: QueryLimits) -> AppSchema {
     Schema::build(Query, EmptyMutation, EmptySubscription)
         .data(limits)
-        .extension(extension::Conventions)
+        .limit_depth(query.max_depth)
+        .limit_complexity(query.max_complexity)
+        .extension(extension::Conventions {
+            max_aliases: query.max_aliases,
+        })
         .finish()
 }
 
 /// The SDL that `schema.graphql` holds and `complycube-graphql schema` prints.
 pub fn sdl() -> String {
-    build(Limits::DEFAULT).sdl()
+    build(Limits::DEFAULT, QueryLimits::default()).sdl()
+}
+
+/// The complexity of a `livePhotos` field: its children counted once per photo it may
+/// return. The multiplier never exceeds [`Limits::CEILING`], so a `first` beyond the
+/// configured maximum still reaches the resolver and its clearer `BAD_USER_INPUT` error.
+fn connection_cost(first: Option<i32>, last: Option<i32>, children: usize) -> usize {
+    let clamp = |n: i32| n.clamp(0, Limits::CEILING as i32) as usize;
+    let photos = match (first, last) {
+        (Some(f), Some(l)) => clamp(f).min(clamp(l)),
+        (Some(n), None) | (None, Some(n)) => clamp(n),
+        (None, None) => Limits::DEFAULT.default_page_size as usize,
+    };
+    1 + photos.max(1) * children
 }
 
 /// The stable error codes of `extensions.code`.
@@ -83,7 +122,8 @@ fn upstream_error(e: &upstream::Error) -> async_graphql::Error {
     let (code, status, kind, message) = match e {
         upstream::Error::Status { status, body, .. } => (
             match status {
-                400 => Code::BadUserInput,
+                // Every parameter upstream sees is built and checked here, so a 400 means
+                // the two disagree: not something the caller can fix.
                 401 => Code::Unauthenticated,
                 403 => Code::Forbidden,
                 404 => Code::NotFound,
@@ -151,6 +191,7 @@ impl Client {
     /// The client's live photos (selfies taken for liveness checks), newest first, as a
     /// Relay cursor connection. Without `first` or `last`, the first 20.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "connection_cost(first, last, child_complexity)")]
     async fn live_photos(
         &self,
         ctx: &Context<'_>,
@@ -198,7 +239,12 @@ impl Client {
             .try_load(key)
             .await
             .map_err(|e| error(Code::InternalServerError, e.to_string()))?
-            .map_err(|e| upstream_error(&e))?;
+            .map_err(|e| match &*e {
+                LoadError::Upstream(e) => upstream_error(e),
+                too_many @ LoadError::TooManyCalls { .. } => {
+                    error(Code::BadUserInput, too_many.to_string())
+                }
+            })?;
         Ok(LivePhotoConnection { slice, scope })
     }
 }

@@ -8,10 +8,13 @@
 //!
 //! Control API (not part of ComplyCube): `GET /_simulator/requests` (count and query
 //! strings served), `POST /_simulator/reset` (clears counts and faults),
-//! `POST /_simulator/faults` (JSON [`Fault`]: answer the next matching requests with an
-//! error status or a raw body, optionally after a delay), `GET /healthz`.
+//! `POST /_simulator/faults` (JSON [`Fault`]: latency, error statuses, broken bodies, for
+//! some or all requests), `GET /healthz`.
 
 pub mod data;
+mod faults;
+
+pub use faults::{Fault, Mangle};
 
 use std::{
     collections::HashMap,
@@ -20,7 +23,6 @@ use std::{
         atomic::{AtomicU64, Ordering},
         Arc, Mutex,
     },
-    time::Duration,
 };
 
 use axum::{
@@ -31,7 +33,7 @@ use axum::{
     Json, Router,
 };
 use chrono::DateTime;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tokio::net::TcpListener;
 
 use crate::upstream::{ErrorBody, LivePhoto, LivePhotoPage};
@@ -40,41 +42,21 @@ use crate::upstream::{ErrorBody, LivePhoto, LivePhotoPage};
 const DEFAULT_PAGE_SIZE: u64 = 100;
 const MAX_PAGE_SIZE: u64 = 1000;
 
-/// A scripted misbehaviour: the next `times` requests (for `client_id`, if given) get it.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Fault {
-    /// Only requests for this client id; all requests when absent.
-    #[serde(default)]
-    pub client_id: Option<String>,
-    /// How many matching requests get this fault; forever when absent.
-    #[serde(default)]
-    pub times: Option<u32>,
-    /// The status to answer with (with ComplyCube's error body for it, unless `body`).
-    #[serde(default)]
-    pub status: Option<u16>,
-    /// A raw body to send instead of the real one.
-    #[serde(default)]
-    pub body: Option<String>,
-    /// A `Retry-After` header value.
-    #[serde(default)]
-    pub retry_after: Option<String>,
-    /// Wait this long before answering.
-    #[serde(default)]
-    pub delay_ms: Option<u64>,
-}
-
 /// The simulator's settings.
 #[derive(Clone, Debug, Default)]
 pub struct SimulatorSettings {
     /// The only `Authorization` value accepted; any non-empty value when `None`.
     pub api_key: Option<String>,
+    /// Faults in force from the start (from `simulate`'s flags).
+    pub faults: Vec<Fault>,
 }
 
 struct Shared {
     photos: HashMap<String, Vec<LivePhoto>>,
     api_key: Option<String>,
     requests: AtomicU64,
+    in_flight: AtomicU64,
+    max_in_flight: AtomicU64,
     log: Mutex<Vec<String>>,
     faults: Mutex<Vec<Fault>>,
 }
@@ -89,14 +71,21 @@ impl Simulator {
             photos: data::demo_photos(),
             api_key: settings.api_key,
             requests: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
+            max_in_flight: AtomicU64::new(0),
             log: Mutex::new(Vec::new()),
-            faults: Mutex::new(Vec::new()),
+            faults: Mutex::new(settings.faults),
         }))
     }
 
     /// Requests served under `/v1` since start or the last reset.
     pub fn request_count(&self) -> u64 {
         self.0.requests.load(Ordering::SeqCst)
+    }
+
+    /// The most `/v1` requests it was answering at once since start or the last reset.
+    pub fn max_in_flight(&self) -> u64 {
+        self.0.max_in_flight.load(Ordering::SeqCst)
     }
 
     /// The query strings of those requests, in arrival order.
@@ -106,6 +95,7 @@ impl Simulator {
 
     pub fn reset(&self) {
         self.0.requests.store(0, Ordering::SeqCst);
+        self.0.max_in_flight.store(0, Ordering::SeqCst);
         lock(&self.0.log).clear();
         lock(&self.0.faults).clear();
     }
@@ -143,23 +133,6 @@ impl Simulator {
         Ok(addr)
     }
 
-    /// The next fault that applies to a request for `client`, used up by one.
-    fn take_fault(&self, client: Option<&str>) -> Option<Fault> {
-        let mut faults = lock(&self.0.faults);
-        let index = faults
-            .iter()
-            .position(|f| f.client_id.is_none() || f.client_id.as_deref() == client)?;
-        let fault = faults[index].clone();
-        match &mut faults[index].times {
-            Some(1) => {
-                faults.remove(index);
-            }
-            Some(n) => *n -= 1,
-            None => {}
-        }
-        Some(fault)
-    }
-
     fn authorized(&self, headers: &HeaderMap) -> bool {
         match headers
             .get(header::AUTHORIZATION)
@@ -175,21 +148,21 @@ impl Simulator {
     }
 
     /// What every `/v1` request goes through first: counting, faults, authentication.
+    /// `Ok` carries the mangling to apply to a successful answer, if any.
     async fn admit(
         &self,
         headers: &HeaderMap,
         query: &str,
         client: Option<&str>,
-    ) -> Result<(), Response> {
+    ) -> Result<Option<Mangle>, Response> {
         self.0.requests.fetch_add(1, Ordering::SeqCst);
         lock(&self.0.log).push(query.to_owned());
-        if let Some(fault) = self.take_fault(client) {
-            if let Some(ms) = fault.delay_ms {
-                tokio::time::sleep(Duration::from_millis(ms)).await;
-            }
-            if fault.status.is_some() || fault.body.is_some() {
-                return Err(fault_response(&fault));
-            }
+        let verdict = faults::judge(&mut lock(&self.0.faults), client);
+        if !verdict.delay.is_zero() {
+            tokio::time::sleep(verdict.delay).await;
+        }
+        if let Some(response) = verdict.answer.as_ref().and_then(faults::early_answer) {
+            return Err(response);
         }
         if !self.authorized(headers) {
             return Err(error(
@@ -199,44 +172,29 @@ impl Simulator {
                 None,
             ));
         }
-        Ok(())
+        Ok(verdict.answer.and_then(|fault| fault.mangle))
+    }
+}
+
+/// Counts a request as in flight while it lives.
+struct InFlight<'a>(&'a Shared);
+
+impl<'a> InFlight<'a> {
+    fn enter(shared: &'a Shared) -> Self {
+        let now = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        shared.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        Self(shared)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn fault_response(fault: &Fault) -> Response {
-    let status = fault
-        .status
-        .and_then(|s| StatusCode::from_u16(s).ok())
-        .unwrap_or(StatusCode::OK);
-    let mut response = match &fault.body {
-        Some(body) => (status, body.clone()).into_response(),
-        None => {
-            let kind = match status.as_u16() {
-                400 => "invalid_request",
-                401 | 403 => "unauthorized",
-                404 => "resource_not_found",
-                429 => "rate_limit_exceeded",
-                _ => "internal_server_error",
-            };
-            let message = match status.as_u16() {
-                429 => "You have exceeded the rate limit prescribed to your plan",
-                _ => status.canonical_reason().unwrap_or("Simulated failure"),
-            };
-            error(status, kind, message, None)
-        }
-    };
-    if let Some(value) = fault
-        .retry_after
-        .as_deref()
-        .and_then(|v| HeaderValue::from_str(v).ok())
-    {
-        response.headers_mut().insert(header::RETRY_AFTER, value);
-    }
-    response
 }
 
 fn error(status: StatusCode, kind: &str, message: &str, param: Option<&str>) -> Response {
@@ -342,12 +300,14 @@ async fn list_live_photos(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
+    let _in_flight = InFlight::enter(&sim.0);
     let raw = raw.unwrap_or_default();
     let params: HashMap<String, String> = serde_urlencoded::from_str(&raw).unwrap_or_default();
     let client = params.get("clientId").map(String::as_str);
-    if let Err(response) = sim.admit(&headers, &raw, client).await {
-        return response;
-    }
+    let mangle = match sim.admit(&headers, &raw, client).await {
+        Ok(mangle) => mangle,
+        Err(response) => return response,
+    };
     let query = match parse_list_query(&params) {
         Ok(q) => q,
         Err(invalid) => return invalid.into_response(),
@@ -375,14 +335,17 @@ async fn list_live_photos(
         .take(query.page_size as usize)
         .cloned()
         .collect();
-    Json(LivePhotoPage {
+    let page = LivePhotoPage {
         page: query.page,
         page_size: query.page_size as u32,
         total_items: total,
         pages: total.div_ceil(query.page_size),
         items,
-    })
-    .into_response()
+    };
+    match mangle {
+        None => Json(page).into_response(),
+        Some(mangle) => faults::mangled(mangle, serde_json::to_value(page).unwrap_or_default()),
+    }
 }
 
 async fn get_live_photo(
@@ -405,14 +368,17 @@ async fn get_live_photo(
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct RequestStats {
     count: u64,
+    max_in_flight: u64,
     queries: Vec<String>,
 }
 
 async fn request_stats(State(sim): State<Simulator>) -> Json<RequestStats> {
     Json(RequestStats {
         count: sim.request_count(),
+        max_in_flight: sim.max_in_flight(),
         queries: sim.request_log(),
     })
 }

@@ -206,3 +206,88 @@ async fn no_livephotos_field_no_upstream_call() {
     assert_eq!(response["data"]["client"]["id"], THIRTY_SEVEN);
     assert_eq!(app.calls(), 0);
 }
+
+/// The Relay window for in-range cursors over `n` items (as the spec computes it).
+fn relay_window(
+    n: u64,
+    first: Option<u64>,
+    after: Option<u64>,
+    last: Option<u64>,
+    before: Option<u64>,
+) -> (u64, u64) {
+    let mut start = after.map_or(0, |a| a + 1);
+    let mut end = before.unwrap_or(n).min(n);
+    let first = if first.is_none() && last.is_none() {
+        Some(20)
+    } else {
+        first
+    };
+    if let Some(f) = first {
+        end = end.min(start + f);
+    }
+    if let Some(l) = last {
+        start = start.max(end.saturating_sub(l));
+    }
+    (start.min(end), end)
+}
+
+#[tokio::test]
+async fn every_argument_combination_costs_the_minimum_number_of_calls() {
+    use complycube_graphql::pagination::{planner, Window};
+    let app = TestApp::spawn().await;
+    let n = 37u64;
+    let all = page(&app, json!({ "id": THIRTY_SEVEN, "first": 37 })).await;
+    let cursors: Vec<serde_json::Value> = all["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["cursor"].clone())
+        .collect();
+    let counts = [
+        None,
+        Some(0u64),
+        Some(1),
+        Some(5),
+        Some(20),
+        Some(36),
+        Some(40),
+    ];
+    let positions = [None, Some(0u64), Some(9), Some(30), Some(36)];
+    let mut over = Vec::new();
+    for first in counts {
+        for last in counts {
+            for after in positions {
+                for before in positions {
+                    app.reset_calls();
+                    let vars = json!({
+                        "id": THIRTY_SEVEN, "first": first, "last": last,
+                        "after": after.map(|i| cursors[i as usize].clone()),
+                        "before": before.map(|i| cursors[i as usize].clone()),
+                    });
+                    page(&app, vars.clone()).await;
+                    let (start, end) = relay_window(n, first, after, last, before);
+                    let minimum =
+                        planner::plan(&[Window::new(start, end)], 1000).len().max(1) as u64;
+                    // `last` with nothing to count back from but the end of the list needs
+                    // the list's length first: one extra, tiny request at most.
+                    let allowed =
+                        minimum + u64::from(last.is_some() && before.is_none() && first.is_none());
+                    let calls = app.calls();
+                    assert!(calls >= 1);
+                    if calls > allowed {
+                        over.push(format!(
+                            "{vars} -> {calls} calls, minimum {minimum}: {:?}",
+                            app.sim.request_log()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        over.is_empty(),
+        "{} combinations cost more than the minimum:\n{}",
+        over.len(),
+        over.join("\n")
+    );
+}

@@ -37,6 +37,7 @@ pub async fn listener() -> TcpListener {
 pub async fn spawn_simulator() -> (Simulator, SocketAddr) {
     let sim = Simulator::new(SimulatorSettings {
         api_key: Some(TEST_KEY.to_owned()),
+        ..SimulatorSettings::default()
     });
     let addr = sim.clone().spawn(listener().await).await.unwrap();
     (sim, addr)

@@ -5,12 +5,18 @@
 //! longer than asked for, shorter than its own `totalItems` says it must be, or that does
 //! not parse, is an [`Error::InvalidResponse`]; the rest of the crate trusts what comes out.
 
+mod error;
+mod wire;
+
 use std::{fmt, sync::Arc, time::Duration};
 
+use backon::{ExponentialBuilder, Retryable};
 use chrono::{DateTime, SecondsFormat, Utc};
 use reqwest::header::{HeaderValue, AUTHORIZATION};
-use serde::{Deserialize, Serialize};
-use tokio::sync::Semaphore;
+use tokio::{sync::Semaphore, time::Instant};
+
+pub use error::Error;
+pub use wire::{millis_rfc3339, ErrorBody, LivePhoto, LivePhotoPage};
 
 use crate::pagination::PageRequest;
 
@@ -148,135 +154,26 @@ impl LivePhotoFilter {
     }
 }
 
-/// One live photo as ComplyCube sends it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LivePhoto {
-    pub id: String,
-    pub client_id: String,
-    pub download_link: String,
-    pub content_type: String,
-    /// Absent in older API versions, where it meant `true`.
-    #[serde(default = "default_true")]
-    pub perform_liveness_check: bool,
-    pub size: u32,
-    #[serde(with = "millis_rfc3339")]
-    pub created_at: DateTime<Utc>,
-    #[serde(with = "millis_rfc3339")]
-    pub updated_at: DateTime<Utc>,
+/// How upstream failures are retried. Only answers that may change on their own are
+/// retried (429, 502, 503, 504, no connection, no answer in time), never 400/401/403/404.
+#[derive(Clone, Debug)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub max_retries: usize,
+    /// The first backoff; each next one doubles, with up to as much again of jitter.
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+    /// The longest `Retry-After` honoured; longer ones end the retries at once.
+    pub retry_after_cap: Duration,
 }
 
-fn default_true() -> bool {
-    true
-}
-
-/// ComplyCube's date format on the wire: RFC 3339, UTC, milliseconds.
-pub mod millis_rfc3339 {
-    use chrono::{DateTime, SecondsFormat, Utc};
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(value: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&value.to_rfc3339_opts(SecondsFormat::Millis, true))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        DateTime::parse_from_rfc3339(&text)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(serde::de::Error::custom)
-    }
-}
-
-/// The list envelope: `{"page","pageSize","totalItems","pages","items"}`.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LivePhotoPage {
-    pub page: u64,
-    pub page_size: u32,
-    pub total_items: u64,
-    pub pages: u64,
-    pub items: Vec<LivePhoto>,
-}
-
-/// ComplyCube's error body: `{"type","message","param"?}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ErrorBody {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub message: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub param: Option<String>,
-}
-
-/// What can go wrong talking to ComplyCube. Messages name the failure, never the key.
-#[derive(Clone, Debug, thiserror::Error)]
-pub enum Error {
-    /// ComplyCube answered with an error status.
-    #[error("ComplyCube answered {status}: {}", body.message)]
-    Status {
-        status: u16,
-        body: ErrorBody,
-        /// From a `Retry-After` header, when upstream sent one.
-        retry_after: Option<Duration>,
-    },
-    /// No answer: connection refused, reset, DNS.
-    #[error("ComplyCube could not be reached: {0}")]
-    Unreachable(String),
-    /// No answer in time.
-    #[error("ComplyCube did not answer in time")]
-    Timeout,
-    /// An answer we cannot use: not JSON, wrong shape, or inconsistent.
-    #[error("ComplyCube sent an unusable response: {0}")]
-    InvalidResponse(String),
-}
-
-impl Error {
-    /// The same error with every occurrence of the key replaced: an upstream that echoes
-    /// the `Authorization` header (or a body quoting it) must not carry it to a caller.
-    fn redact(self, key: &ApiKey) -> Self {
-        let scrub = |text: String| {
-            if key.0.is_empty() || !text.contains(&key.0) {
-                text
-            } else {
-                text.replace(&key.0, "<redacted>")
-            }
-        };
-        match self {
-            Self::Status {
-                status,
-                body,
-                retry_after,
-            } => Self::Status {
-                status,
-                body: ErrorBody {
-                    kind: scrub(body.kind),
-                    message: scrub(body.message),
-                    param: body.param.map(scrub),
-                },
-                retry_after,
-            },
-            Self::Unreachable(m) => Self::Unreachable(scrub(m)),
-            Self::InvalidResponse(m) => Self::InvalidResponse(scrub(m)),
-            Self::Timeout => Self::Timeout,
-        }
-    }
-
-    fn from_reqwest(err: reqwest::Error) -> Self {
-        if err.is_timeout() {
-            return Self::Timeout;
-        }
-        // reqwest's message names the URL (base URL, client id, page), never the headers.
-        let mut message = err.to_string();
-        let mut source = std::error::Error::source(&err);
-        while let Some(cause) = source {
-            message.push_str(": ");
-            message.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        if err.is_decode() || err.is_body() {
-            Self::InvalidResponse(message)
-        } else {
-            Self::Unreachable(message)
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_retries: 3,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(2),
+            retry_after_cap: Duration::from_secs(5),
         }
     }
 }
@@ -290,9 +187,11 @@ pub struct UpstreamSettings {
     /// Upper bound on upstream requests in flight, shared by all GraphQL requests.
     pub max_concurrency: usize,
     pub connect_timeout: Duration,
+    /// One upstream request, from sending it to the last byte of its body.
     pub request_timeout: Duration,
     /// Responses larger than this are refused: a page of 1000 photos is about 300 KB.
     pub max_body_bytes: usize,
+    pub retry: RetryPolicy,
 }
 
 impl UpstreamSettings {
@@ -301,9 +200,10 @@ impl UpstreamSettings {
             base_url: base_url.into(),
             api_key,
             max_concurrency: 16,
-            connect_timeout: Duration::from_secs(5),
-            request_timeout: Duration::from_secs(20),
+            connect_timeout: Duration::from_secs(2),
+            request_timeout: Duration::from_secs(10),
             max_body_bytes: 4 * 1024 * 1024,
+            retry: RetryPolicy::default(),
         }
     }
 }
@@ -319,6 +219,7 @@ pub struct Upstream {
     key: Option<ApiKey>,
     permits: Arc<Semaphore>,
     max_body_bytes: usize,
+    retry: RetryPolicy,
 }
 
 impl fmt::Debug for Upstream {
@@ -346,6 +247,18 @@ impl Upstream {
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         let base = settings.base_url.trim_end_matches('/');
+        let url = reqwest::Url::parse(base).map_err(|e| {
+            format!(
+                "the upstream URL `{}` is not a URL: {e}",
+                redacted_url(base)
+            )
+        })?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(format!(
+                "the upstream URL `{}` is not http or https",
+                redacted_url(base)
+            ));
+        }
         Ok(Self {
             http,
             list_url: format!("{base}/livePhotos").into(),
@@ -353,22 +266,65 @@ impl Upstream {
             key: settings.api_key.clone(),
             permits: Arc::new(Semaphore::new(settings.max_concurrency.max(1))),
             max_body_bytes: settings.max_body_bytes,
+            retry: settings.retry.clone(),
         })
     }
 
-    /// One page of a client's live photos, newest first, checked for consistency.
+    /// One page of a client's live photos, newest first, checked for consistency; retried
+    /// as [`RetryPolicy`] says while `deadline` allows.
     pub async fn list_live_photos(
         &self,
         client: &ClientId,
         filter: &LivePhotoFilter,
         page: PageRequest,
+        deadline: Instant,
     ) -> Result<LivePhotoPage, Error> {
-        self.fetch_page(client, filter, page)
-            .await
-            .map_err(|e| match &self.key {
-                Some(key) => e.redact(key),
-                None => e,
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(self.retry.base_delay)
+            .with_max_delay(self.retry.max_delay)
+            .with_max_times(self.retry.max_retries)
+            .with_jitter();
+        let cap = self.retry.retry_after_cap;
+        (|| self.attempt(client, filter, page, deadline))
+            .retry(backoff)
+            .sleep(tokio::time::sleep)
+            .when(Error::is_retryable)
+            .adjust(|error, backoff| {
+                let wait = match (error.retry_after(), backoff?) {
+                    (Some(asked), _) if asked > cap => return None,
+                    (Some(asked), backoff) => asked.max(backoff),
+                    (None, backoff) => backoff,
+                };
+                (Instant::now() + wait < deadline).then_some(wait)
             })
+            .notify(|error, wait| {
+                tracing::debug!(%client, page = page.page, size = page.size, %error, ?wait, "retrying ComplyCube");
+            })
+            .await
+    }
+
+    /// One attempt, bounded by the deadline (waiting for a permit included). Errors come
+    /// out with the key scrubbed.
+    async fn attempt(
+        &self,
+        client: &ClientId,
+        filter: &LivePhotoFilter,
+        page: PageRequest,
+        deadline: Instant,
+    ) -> Result<LivePhotoPage, Error> {
+        let outcome = tokio::time::timeout_at(deadline, async {
+            let _permit =
+                self.permits.acquire().await.map_err(|_| {
+                    Error::Unreachable("the upstream client is shutting down".into())
+                })?;
+            self.fetch_page(client, filter, page).await
+        })
+        .await
+        .unwrap_or(Err(Error::Timeout));
+        outcome.map_err(|e| match &self.key {
+            Some(key) => e.redact(key),
+            None => e,
+        })
     }
 
     async fn fetch_page(
@@ -377,11 +333,6 @@ impl Upstream {
         filter: &LivePhotoFilter,
         page: PageRequest,
     ) -> Result<LivePhotoPage, Error> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| Error::Unreachable("the upstream client is shutting down".into()))?;
         let mut query: Vec<(&str, String)> = vec![
             ("clientId", client.as_str().to_owned()),
             ("page", page.page.to_string()),
@@ -406,7 +357,7 @@ impl Upstream {
         let page_body: LivePhotoPage = serde_json::from_slice(&body).map_err(|e| {
             Error::InvalidResponse(format!("the live-photo list did not parse: {e}"))
         })?;
-        check_page(&page_body, page)?;
+        wire::check_page(&page_body, page)?;
         Ok(page_body)
     }
 
@@ -432,6 +383,19 @@ fn too_large(limit: usize) -> Error {
     Error::InvalidResponse(format!("the response body exceeds {limit} bytes"))
 }
 
+/// A URL fit for a log line: any `user:password@` part replaced.
+pub fn redacted_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
+            let _ = parsed.set_username("***");
+            let _ = parsed.set_password(None);
+            parsed.to_string()
+        }
+        Ok(_) => url.to_owned(),
+        Err(_) => "<not a URL>".to_owned(),
+    }
+}
+
 /// The documented error body, or a stand-in naming the status when the body is not one.
 fn error_body(status: reqwest::StatusCode, body: &[u8]) -> ErrorBody {
     serde_json::from_slice(body).unwrap_or_else(|_| ErrorBody {
@@ -447,42 +411,22 @@ fn error_body(status: reqwest::StatusCode, body: &[u8]) -> ErrorBody {
     })
 }
 
-/// `Retry-After` as seconds or as an HTTP date, capped at a minute.
+/// `Retry-After` as seconds or as an HTTP date (a date in the past means now).
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    const CAP: Duration = Duration::from_secs(60);
-    let text = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
-    let wait = if let Ok(seconds) = text.trim().parse::<u64>() {
-        Duration::from_secs(seconds)
-    } else {
-        let at = DateTime::parse_from_rfc2822(text.trim()).ok()?;
+    let text = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Some(Duration::from_secs(seconds.min(86_400)));
+    }
+    let at = DateTime::parse_from_rfc2822(text).ok()?;
+    Some(
         (at.with_timezone(&Utc) - Utc::now())
             .to_std()
-            .unwrap_or_default()
-    };
-    Some(wait.min(CAP))
-}
-
-/// A page must hold exactly the items its own `totalItems` says are at its positions.
-fn check_page(body: &LivePhotoPage, asked: PageRequest) -> Result<(), Error> {
-    let start = asked.offset();
-    let expected = body
-        .total_items
-        .saturating_sub(start)
-        .min(u64::from(asked.size));
-    let got = body.items.len() as u64;
-    if got != expected {
-        return Err(Error::InvalidResponse(format!(
-            "page {} of size {} held {got} items where totalItems {} means {expected}",
-            asked.page, asked.size, body.total_items
-        )));
-    }
-    if let Some(item) = body.items.iter().find(|i| i32::try_from(i.size).is_err()) {
-        return Err(Error::InvalidResponse(format!(
-            "live photo {} has an impossible size {}",
-            item.id, item.size
-        )));
-    }
-    Ok(())
+            .unwrap_or_default(),
+    )
 }
 
 #[cfg(test)]
@@ -525,20 +469,46 @@ mod tests {
             page.items[0].created_at.timestamp_millis(),
             1_577_887_604_756
         );
-        check_page(&page, PageRequest { page: 1, size: 100 }).unwrap();
-        let err = check_page(&page, PageRequest { page: 2, size: 100 }).unwrap_err();
+        wire::check_page(&page, PageRequest { page: 1, size: 100 }).unwrap();
+        let err = wire::check_page(&page, PageRequest { page: 2, size: 100 }).unwrap_err();
         assert!(err.to_string().contains("held 1 items"), "{err}");
     }
 
     #[test]
-    fn retry_after_reads_seconds_and_caps() {
+    fn retry_after_reads_seconds_and_dates() {
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert("retry-after", HeaderValue::from_static("3"));
         assert_eq!(retry_after(&headers), Some(Duration::from_secs(3)));
-        headers.insert("retry-after", HeaderValue::from_static("86400"));
-        assert_eq!(retry_after(&headers), Some(Duration::from_secs(60)));
+        headers.insert(
+            "retry-after",
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
+        assert_eq!(retry_after(&headers), Some(Duration::ZERO));
+        let soon = (Utc::now() + chrono::Duration::seconds(30)).to_rfc2822();
+        headers.insert("retry-after", HeaderValue::from_str(&soon).unwrap());
+        let wait = retry_after(&headers).unwrap();
+        assert!(
+            wait > Duration::from_secs(25) && wait <= Duration::from_secs(30),
+            "{wait:?}"
+        );
         headers.insert("retry-after", HeaderValue::from_static("soon"));
         assert_eq!(retry_after(&headers), None);
+    }
+
+    #[test]
+    fn bad_upstream_urls_are_refused_at_start_and_credentials_never_logged() {
+        let bad = Upstream::new(&UpstreamSettings::new("not a url", None)).unwrap_err();
+        assert!(bad.contains("is not a URL"), "{bad}");
+        let ftp = Upstream::new(&UpstreamSettings::new("ftp://x/v1", None)).unwrap_err();
+        assert!(ftp.contains("not http"), "{ftp}");
+        assert_eq!(
+            redacted_url("https://user:sk_live_1@api.example/v1"),
+            "https://***@api.example/v1"
+        );
+        assert_eq!(
+            redacted_url("http://127.0.0.1:1/v1"),
+            "http://127.0.0.1:1/v1"
+        );
     }
 
     #[test]

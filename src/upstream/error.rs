@@ -1,0 +1,96 @@
+//! What can go wrong talking to ComplyCube, and the scrubbing of the key out of it.
+
+use std::time::Duration;
+
+use super::{ApiKey, ErrorBody};
+
+/// What can go wrong talking to ComplyCube. Messages name the failure, never the key.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum Error {
+    /// ComplyCube answered with an error status.
+    #[error("ComplyCube answered {status}: {}", body.message)]
+    Status {
+        status: u16,
+        body: ErrorBody,
+        /// From a `Retry-After` header, when upstream sent one.
+        retry_after: Option<Duration>,
+    },
+    /// No answer: connection refused, reset, DNS.
+    #[error("ComplyCube could not be reached: {0}")]
+    Unreachable(String),
+    /// No answer in time.
+    #[error("ComplyCube did not answer in time")]
+    Timeout,
+    /// An answer we cannot use: not JSON, wrong shape, or inconsistent.
+    #[error("ComplyCube sent an unusable response: {0}")]
+    InvalidResponse(String),
+}
+
+impl Error {
+    /// Whether the same request may succeed later: rate limits, gateway trouble, no
+    /// connection, no answer in time. Never 400/401/403/404, never an unusable body.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Status { status, .. } => matches!(status, 429 | 502 | 503 | 504),
+            Self::Unreachable(_) | Self::Timeout => true,
+            Self::InvalidResponse(_) => false,
+        }
+    }
+
+    /// How long upstream asked us to wait, if it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// The same error with every occurrence of the key replaced: an upstream that echoes
+    /// the `Authorization` header (or a body quoting it) must not carry it to a caller.
+    pub(super) fn redact(self, key: &ApiKey) -> Self {
+        let scrub = |text: String| {
+            if key.0.is_empty() || !text.contains(&key.0) {
+                text
+            } else {
+                text.replace(&key.0, "<redacted>")
+            }
+        };
+        match self {
+            Self::Status {
+                status,
+                body,
+                retry_after,
+            } => Self::Status {
+                status,
+                body: ErrorBody {
+                    kind: scrub(body.kind),
+                    message: scrub(body.message),
+                    param: body.param.map(scrub),
+                },
+                retry_after,
+            },
+            Self::Unreachable(m) => Self::Unreachable(scrub(m)),
+            Self::InvalidResponse(m) => Self::InvalidResponse(scrub(m)),
+            Self::Timeout => Self::Timeout,
+        }
+    }
+
+    pub(super) fn from_reqwest(err: reqwest::Error) -> Self {
+        if err.is_timeout() {
+            return Self::Timeout;
+        }
+        // reqwest's message names the URL (base URL, client id, page), never the headers.
+        let mut message = err.to_string();
+        let mut source = std::error::Error::source(&err);
+        while let Some(cause) = source {
+            message.push_str(": ");
+            message.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        if err.is_decode() || err.is_body() {
+            Self::InvalidResponse(message)
+        } else {
+            Self::Unreachable(message)
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! ComplyCube's wire format: the live photo, the list envelope, the error body.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::Error;
+use crate::pagination::PageRequest;
+
+/// One live photo as ComplyCube sends it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LivePhoto {
+    pub id: String,
+    pub client_id: String,
+    pub download_link: String,
+    pub content_type: String,
+    /// Absent in older API versions, where it meant `true`.
+    #[serde(default = "default_true")]
+    pub perform_liveness_check: bool,
+    pub size: u32,
+    #[serde(with = "millis_rfc3339")]
+    pub created_at: DateTime<Utc>,
+    #[serde(with = "millis_rfc3339")]
+    pub updated_at: DateTime<Utc>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// ComplyCube's date format on the wire: RFC 3339, UTC, milliseconds.
+pub mod millis_rfc3339 {
+    use chrono::{DateTime, SecondsFormat, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&value.to_rfc3339_opts(SecondsFormat::Millis, true))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        DateTime::parse_from_rfc3339(&text)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// The list envelope: `{"page","pageSize","totalItems","pages","items"}`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LivePhotoPage {
+    pub page: u64,
+    pub page_size: u32,
+    pub total_items: u64,
+    pub pages: u64,
+    pub items: Vec<LivePhoto>,
+}
+
+/// ComplyCube's error body: `{"type","message","param"?}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub param: Option<String>,
+}
+
+/// A page must hold exactly the items its own `totalItems` says are at its positions, and
+/// sizes must fit GraphQL's `Int`.
+pub(super) fn check_page(body: &LivePhotoPage, asked: PageRequest) -> Result<(), Error> {
+    let start = asked.offset();
+    let expected = body
+        .total_items
+        .saturating_sub(start)
+        .min(u64::from(asked.size));
+    let got = body.items.len() as u64;
+    if got != expected {
+        return Err(Error::InvalidResponse(format!(
+            "page {} of size {} held {got} items where totalItems {} means {expected}",
+            asked.page, asked.size, body.total_items
+        )));
+    }
+    if let Some(item) = body.items.iter().find(|i| i32::try_from(i.size).is_err()) {
+        return Err(Error::InvalidResponse(format!(
+            "live photo {} has an impossible size {}",
+            item.id, item.size
+        )));
+    }
+    Ok(())
+}
