@@ -207,8 +207,14 @@ async fn graphql_get(State(service): State<Service>, request: Request) -> Respon
         .uri()
         .query()
         .is_some_and(|q| q.split('&').any(|p| p.starts_with("query=")));
-    if !has_query && wants_html(request.headers()) {
-        return graphiql().await.into_response();
+    if !has_query {
+        if wants_html(request.headers()) {
+            return graphiql().await.into_response();
+        }
+        return bad_request(
+            StatusCode::BAD_REQUEST,
+            "GET /graphql needs a `query` parameter (or a browser's Accept: text/html for GraphiQL)",
+        );
     }
     match GraphQLBatchRequest::<Rejection>::from_request(request, &()).await {
         Ok(batch) => service.execute(batch.into_inner()).await,

@@ -6,7 +6,10 @@
 //! [`PageLoader`] (put in the request's data by the HTTP layer) for it; the connection is
 //! then built from positions, so cursors and `pageInfo` are exact.
 
-use std::sync::Arc;
+use std::sync::{
+    atomic::{AtomicU32, Ordering},
+    Arc,
+};
 
 use async_graphql::{
     Context, EmptyMutation, EmptySubscription, ErrorExtensionValues, InputObject, InputValueError,
@@ -49,8 +52,14 @@ impl Default for QueryLimits {
     }
 }
 
+/// The largest `first`/`last` any schema of this process accepts, for complexity counting
+/// (async-graphql's complexity functions cannot see schema data). One schema per process
+/// in production, so this is exactly its maximum.
+static COUNTED_PAGE_SIZE: AtomicU32 = AtomicU32::new(Limits::DEFAULT.max_page_size);
+
 /// Builds the schema. `limits` bounds `first`/`last`; the loader comes with each request.
 pub fn build(limits: Limits, query: QueryLimits) -> AppSchema {
+    COUNTED_PAGE_SIZE.fetch_max(limits.max_page_size, Ordering::Relaxed);
     Schema::build(Query, EmptyMutation, EmptySubscription)
         .data(limits)
         .limit_depth(query.max_depth)
@@ -67,10 +76,13 @@ pub fn sdl() -> String {
 }
 
 /// The complexity of a `livePhotos` field: its children counted once per photo it may
-/// return. The multiplier never exceeds [`Limits::CEILING`], so a `first` beyond the
-/// configured maximum still reaches the resolver and its clearer `BAD_USER_INPUT` error.
+/// return. The multiplier never exceeds the maximum page size, so a `first` beyond it
+/// still reaches the resolver and its clearer `BAD_USER_INPUT` error naming the limit.
 fn connection_cost(first: Option<i32>, last: Option<i32>, children: usize) -> usize {
-    let clamp = |n: i32| n.clamp(0, Limits::CEILING as i32) as usize;
+    let max = COUNTED_PAGE_SIZE
+        .load(Ordering::Relaxed)
+        .min(Limits::CEILING) as i32;
+    let clamp = |n: i32| n.clamp(0, max) as usize;
     let photos = match (first, last) {
         (Some(f), Some(l)) => clamp(f).min(clamp(l)),
         (Some(n), None) | (None, Some(n)) => clamp(n),

@@ -3,7 +3,7 @@
 
 use std::{process::Stdio, sync::Arc, time::Duration};
 
-use complycube_graphql::simulator::Fault;
+use complycube_graphql::simulator::{Fault, Mangle};
 use serde_json::{json, Value};
 use tokio::{
     io::{AsyncBufReadExt, BufReader},
@@ -169,58 +169,94 @@ async fn with_no_settings_it_serves_demo_data_and_graphiql() {
 }
 
 #[tokio::test]
-async fn the_key_never_reaches_the_log_even_at_trace_level() {
+async fn the_key_never_reaches_a_response_or_the_log_even_at_trace_level() {
     let (sim, sim_addr) = spawn_simulator().await;
     let upstream = format!("http://{sim_addr}/v1");
     let running = start(
-        &["--upstream-url", &upstream],
+        &[
+            "--upstream-url",
+            &upstream,
+            "--upstream-timeout",
+            "300ms",
+            "--upstream-retry-base-delay",
+            "1ms",
+            "--request-timeout",
+            "2s",
+        ],
         &[("COMPLYCUBE_API_KEY", TEST_KEY), ("RUST_LOG", "trace")],
     )
     .await;
-    let ok = running
-        .query(&format!(
-            r#"{{ client(id: "{THREE}") {{ livePhotos {{ totalCount }} }} }}"#
-        ))
-        .await;
+    let query =
+        |client: &str| format!(r#"{{ client(id: "{client}") {{ livePhotos {{ totalCount }} }} }}"#);
+    let ok = running.query(&query(THREE)).await;
     assert_eq!(ok["data"]["client"]["livePhotos"]["totalCount"], 3, "{ok}");
+    let echo = format!(
+        r#"{{"type": "{TEST_KEY}", "message": "your key {TEST_KEY} is bad", "param": "{TEST_KEY}"}}"#
+    );
+    let faults = [
+        Fault {
+            status: Some(401),
+            ..Fault::default()
+        },
+        Fault {
+            status: Some(500),
+            body: Some(echo.clone()),
+            ..Fault::default()
+        },
+        Fault {
+            status: Some(503),
+            body: Some(echo),
+            ..Fault::default()
+        },
+        Fault {
+            status: Some(429),
+            retry_after: Some("0".into()),
+            ..Fault::default()
+        },
+        Fault {
+            status: Some(200),
+            body: Some(format!("{{\"page\": \"{TEST_KEY}\"}}")),
+            ..Fault::default()
+        },
+        Fault {
+            mangle: Some(Mangle::Truncated),
+            ..Fault::default()
+        },
+        Fault {
+            mangle: Some(Mangle::Oversized),
+            ..Fault::default()
+        },
+        Fault {
+            delay_ms: Some(5_000),
+            ..Fault::default()
+        },
+    ];
     let mut responses = vec![ok];
-    sim.add_fault(Fault {
-        status: Some(401),
-        times: Some(1),
-        ..Fault::default()
-    });
-    sim.add_fault(Fault {
-        status: Some(500),
-        times: Some(1),
-        ..Fault::default()
-    });
-    sim.add_fault(Fault {
-        status: Some(200),
-        body: Some(format!("{{\"page\": \"{TEST_KEY}\"}}")),
-        times: Some(1),
-        ..Fault::default()
-    });
-    for client in [THREE, THREE, THREE, "ffffffffffffffffffffffff"] {
-        responses.push(
-            running
-                .query(&format!(
-                    r#"{{ client(id: "{client}") {{ livePhotos {{ totalCount }} }} }}"#
-                ))
-                .await,
-        );
+    for fault in faults {
+        sim.reset();
+        sim.add_fault(fault);
+        responses.push(running.query(&query(THREE)).await);
     }
+    sim.reset();
+    responses.push(running.query(&query("ffffffffffffffffffffffff")).await);
     let all = serde_json::to_string(&responses).unwrap();
+    for code in [
+        "UNAUTHENTICATED",
+        "UPSTREAM_ERROR",
+        "RATE_LIMITED",
+        "NOT_FOUND",
+    ] {
+        assert!(all.contains(code), "{code} in {all}");
+    }
     assert!(
-        all.contains("UNAUTHENTICATED")
-            && all.contains("UPSTREAM_ERROR")
-            && all.contains("NOT_FOUND"),
-        "{all}"
+        all.contains("<redacted>"),
+        "echoed keys are scrubbed: {all}"
     );
     assert!(!all.contains(TEST_KEY), "a response holds the key: {all}");
     let log = running.stop().await;
     assert!(
-        log.contains("TRACE") || log.contains("DEBUG"),
-        "trace logging was on: {log}"
+        log.contains("TRACE") && log.contains("retrying ComplyCube"),
+        "trace logging was on"
     );
     assert!(!log.contains(TEST_KEY), "the log holds the key");
 }

@@ -5,5 +5,7 @@ mod binary;
 mod calls;
 mod errors;
 mod helpers;
+mod hostile;
 mod pagination;
+mod resilience;
 mod schema;
