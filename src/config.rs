@@ -79,7 +79,7 @@ pub struct ServeArgs {
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 64 * 1024)]
     pub max_body_bytes: usize,
 
-    /// Deepest selection nesting a query may have (GraphiQL's introspection needs 13).
+    /// Deepest selection nesting a query may have (GraphiQL's introspection query fits).
     #[arg(long, env = "MAX_QUERY_DEPTH", default_value_t = QueryLimits::default().max_depth)]
     pub max_query_depth: usize,
 
