@@ -82,6 +82,7 @@ pub fn page_loader(upstream: Upstream, deadline: Instant, max_calls: usize) -> P
         lists: HashMap::new(),
     })
     .with_max_batch_size(1024)
+    .with_yield_count(2)
 }
 
 /// What has been fetched of one list during this request.

@@ -67,6 +67,7 @@ pub struct Service(Arc<Inner>);
 
 struct Inner {
     schema: AppSchema,
+    conventions: schema::Conventions,
     upstream: Upstream,
     max_batch_size: usize,
     max_body_bytes: usize,
@@ -76,8 +77,10 @@ struct Inner {
 
 impl Service {
     pub fn new(config: &ServiceConfig) -> Result<Self, String> {
+        let schema = schema::build(config.limits, config.query_limits);
         Ok(Self(Arc::new(Inner {
-            schema: schema::build(config.limits, config.query_limits),
+            conventions: schema::Conventions::new(&schema, config.query_limits.max_aliases),
+            schema,
             upstream: Upstream::new(&config.upstream)?,
             max_batch_size: config.max_batch_size,
             max_body_bytes: config.max_body_bytes,
@@ -127,11 +130,18 @@ impl Service {
 
     async fn run(&self, batch: BatchRequest, deadline: Instant) -> Response {
         let loader = page_loader(self.0.upstream.clone(), deadline, self.0.max_upstream_calls);
-        let run = |request: async_graphql::Request| {
-            let request = request.data(loader.clone());
+        let run = |mut request: async_graphql::Request| {
+            let loader = loader.clone();
             async move {
-                let mut response = self.0.schema.execute(request).await;
-                schema::complete_codes(&mut response);
+                let document = match self.0.conventions.prepare(&mut request) {
+                    Ok(document) => document,
+                    Err(response) => return response,
+                };
+                let operation = request.operation_name.clone();
+                let mut response = self.0.schema.execute(request.data(loader)).await;
+                self.0
+                    .conventions
+                    .finish(&mut response, &document, operation.as_deref());
                 response
             }
         };

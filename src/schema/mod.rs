@@ -17,9 +17,9 @@ use async_graphql::{
 };
 use chrono::{DateTime as ChronoDateTime, SecondsFormat, Utc};
 
-mod extension;
+mod conventions;
 
-pub use extension::complete_codes;
+pub use conventions::Conventions;
 
 use crate::{
     loader::{ListId, LoadError, PageKey, PageLoader, Slice},
@@ -64,9 +64,6 @@ pub fn build(limits: Limits, query: QueryLimits) -> AppSchema {
         .data(limits)
         .limit_depth(query.max_depth)
         .limit_complexity(query.max_complexity)
-        .extension(extension::Conventions {
-            max_aliases: query.max_aliases,
-        })
         .finish()
 }
 

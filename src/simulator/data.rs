@@ -23,6 +23,10 @@ pub const DEMO_CLIENTS: &[(&str, u32)] = &[
     ("5f1e0a3c9d2b4a0008a1000c", 12),
     ("5f1e0a3c9d2b4a0008a10025", 37),
     ("5f1e0a3c9d2b4a0008a104e2", 1250),
+    // Added after the rest, so their photos' dates and ids leave the others' unchanged.
+    ("5f1e0a3c9d2b4a0008a10014", 20),
+    ("5f1e0a3c9d2b4a0008a10032", 50),
+    ("5f1e0a3c9d2b4a0008a10064", 100),
 ];
 
 /// Every demo client's photos, newest first (the order upstream lists them in).
@@ -109,7 +113,7 @@ mod tests {
         let data = demo_photos();
         assert_eq!(data[DOCUMENTED_CLIENT][0].id, DOCUMENTED_PHOTO);
         let sizes: Vec<usize> = DEMO_CLIENTS.iter().map(|(c, _)| data[*c].len()).collect();
-        assert_eq!(sizes, vec![0, 3, 7, 12, 37, 1250]);
+        assert_eq!(sizes, vec![0, 3, 7, 12, 37, 1250, 20, 50, 100]);
         for photos in data.values() {
             assert!(photos.windows(2).all(|w| w[0].created_at > w[1].created_at));
             let mut ids: Vec<_> = photos.iter().map(|p| &p.id).collect();

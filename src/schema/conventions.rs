@@ -1,119 +1,153 @@
-//! Two conventions async-graphql leaves to us, kept in one per-request extension:
+//! What async-graphql leaves to us, done around each execution rather than as an
+//! extension (an extension would wrap the resolution of every single field):
 //!
+//! - documents are parsed here, once per distinct query text (a small cache), which is
+//!   also where the alias limit is checked;
 //! - every error carries `extensions.code`: parse failures, validation failures, and
 //!   argument values that could not be coerced (`BAD_USER_INPUT`) included;
-//! - response objects list their fields in the order the query selected them, and a
-//!   nullable field whose resolver failed is present as `null`. The GraphQL spec asks for
-//!   both; async-graphql 7.2 emits sibling fields in completion order and leaves a failed
-//!   field out, so both are restored after execution.
+//! - response objects list their fields in the order the query selected them, and a field
+//!   error leaves `null` where the spec says: at the field if it is nullable, else at its
+//!   nearest nullable ancestor. async-graphql 7.2 emits sibling fields in completion order
+//!   and leaves a failed field out of its parent, so both are restored after execution.
 
-use std::sync::{Arc, Mutex};
+use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::{
-    extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
+    parser::{
+        parse_query, parse_schema,
+        types::{
+            ExecutableDocument, OperationDefinition, Selection, SelectionSet, TypeSystemDefinition,
+        },
     },
-    parser::types::{ExecutableDocument, OperationDefinition, Selection, SelectionSet},
-    registry::{MetaTypeName, Registry},
-    ErrorExtensionValues, Name, PathSegment, Response, ServerError, ServerResult, ValidationResult,
-    Value, Variables,
+    registry::MetaTypeName,
+    ErrorExtensionValues, Name, PathSegment, Request, Response, ServerError, Value,
 };
 
-use super::Code;
+use super::{AppSchema, Code};
 
-/// The extension's factory; the schema installs it once.
-pub(super) struct Conventions {
-    /// Most aliased fields a document may hold.
-    pub max_aliases: usize,
-}
+/// Queries longer than this are parsed every time rather than cached.
+const CACHEABLE_QUERY_BYTES: usize = 8 * 1024;
+/// Distinct query texts kept parsed. Frontends send a handful; variables vary, not text.
+const CACHED_QUERIES: usize = 128;
 
-impl ExtensionFactory for Conventions {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(PerRequest {
-            max_aliases: self.max_aliases,
-            document: Mutex::new(None),
-        })
-    }
-}
-
-/// One request's state: the parsed document, kept for reordering the response.
-struct PerRequest {
+/// The schema's conventions, shared by every request of a process.
+pub struct Conventions {
+    documents: quick_cache::sync::Cache<Arc<str>, Arc<ExecutableDocument>>,
+    types: FieldTypes,
     max_aliases: usize,
-    document: Mutex<Option<ExecutableDocument>>,
 }
 
-#[async_graphql::async_trait::async_trait]
-impl Extension for PerRequest {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next
-            .run(ctx, query, variables)
-            .await
-            .map_err(|e| with_code(e, Code::GraphqlParseFailed))?;
-        let aliases = count_aliases(&document);
-        if aliases > self.max_aliases {
-            return Err(with_code(
-                ServerError::new(
-                    format!(
-                        "the query has {aliases} aliased fields, more than the {} allowed",
-                        self.max_aliases
-                    ),
-                    None,
-                ),
-                Code::GraphqlValidationFailed,
-            ));
+impl Conventions {
+    pub fn new(schema: &AppSchema, max_aliases: usize) -> Self {
+        Self {
+            documents: quick_cache::sync::Cache::new(CACHED_QUERIES),
+            types: FieldTypes::from_sdl(&schema.sdl()),
+            max_aliases,
         }
-        if let Ok(mut slot) = self.document.lock() {
-            *slot = Some(document.clone());
-        }
+    }
+
+    /// Parses the request's query (or finds it parsed), checks the alias limit, and hands
+    /// the document to the request so that async-graphql does not parse it again. An
+    /// error response when the query does not parse or has too many aliases.
+    pub fn prepare(&self, request: &mut Request) -> Result<Arc<ExecutableDocument>, Response> {
+        let document = match self.documents.get(request.query.as_str()) {
+            Some(document) => document,
+            None => {
+                let document = parse_query(&request.query).map_err(|e| {
+                    Response::from_errors(vec![with_code(
+                        ServerError::from(e),
+                        Code::GraphqlParseFailed,
+                    )])
+                })?;
+                let aliases = count_aliases(&document);
+                if aliases > self.max_aliases {
+                    return Err(Response::from_errors(vec![with_code(
+                        ServerError::new(
+                            format!(
+                                "the query has {aliases} aliased fields, more than the {} allowed",
+                                self.max_aliases
+                            ),
+                            None,
+                        ),
+                        Code::GraphqlValidationFailed,
+                    )]));
+                }
+                let document = Arc::new(document);
+                if request.query.len() <= CACHEABLE_QUERY_BYTES {
+                    self.documents
+                        .insert(request.query.as_str().into(), document.clone());
+                }
+                document
+            }
+        };
+        request.set_parsed_query(ExecutableDocument::clone(&document));
         Ok(document)
     }
 
-    async fn validation(
+    /// Brings an executed response to the conventions: codes, nulls, field order.
+    pub fn finish(
         &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|e| {
-                    let code = if is_bad_value(&e.message) {
-                        Code::BadUserInput
-                    } else {
-                        Code::GraphqlValidationFailed
-                    };
-                    with_code(e, code)
-                })
-                .collect()
-        })
-    }
-
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
+        response: &mut Response,
+        document: &ExecutableDocument,
         operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        let mut response = next.run(ctx, operation_name).await;
-        let document = self.document.lock().ok().and_then(|mut d| d.take());
-        if let Some(document) = document {
-            if let Some(operation) = find_operation(&document, operation_name) {
-                let shape = Shape {
-                    document: &document,
-                    registry: &ctx.schema_env.registry,
-                };
-                let root = [&operation.selection_set.node];
-                shape.null_failed_fields(&mut response, &root);
-                shape.order(&mut response.data, &root);
+    ) {
+        if let Some(operation) = find_operation(document, operation_name) {
+            let shape = Shape {
+                document,
+                types: &self.types,
+            };
+            let root = [&operation.selection_set.node];
+            shape.null_failed_fields(response, &root);
+            shape.order(&mut response.data, &root);
+        }
+        complete_codes(response);
+    }
+}
+
+/// Field types, read from the schema's own SDL (async-graphql keeps its registry private).
+struct FieldTypes {
+    query_type: String,
+    /// Type name -> field name -> type as written in SDL (`[LivePhotoEdge!]!`).
+    fields: HashMap<String, HashMap<String, String>>,
+}
+
+impl FieldTypes {
+    fn from_sdl(sdl: &str) -> Self {
+        let mut fields: HashMap<String, HashMap<String, String>> = HashMap::new();
+        let mut query_type = "Query".to_owned();
+        if let Ok(document) = parse_schema(sdl) {
+            for definition in document.definitions {
+                match definition {
+                    TypeSystemDefinition::Type(ty) => {
+                        if let async_graphql::parser::types::TypeKind::Object(object) =
+                            &ty.node.kind
+                        {
+                            let entry = fields.entry(ty.node.name.node.to_string()).or_default();
+                            for field in &object.fields {
+                                entry.insert(
+                                    field.node.name.node.to_string(),
+                                    field.node.ty.node.to_string(),
+                                );
+                            }
+                        }
+                    }
+                    TypeSystemDefinition::Schema(schema) => {
+                        if let Some(query) = &schema.node.query {
+                            query_type = query.node.to_string();
+                        }
+                    }
+                    TypeSystemDefinition::Directive(_) => {}
+                }
             }
         }
-        response
+        for type_fields in fields.values_mut() {
+            type_fields.insert("__typename".into(), "String!".into());
+        }
+        Self { query_type, fields }
+    }
+
+    fn of(&self, parent: &str, field: &str) -> Option<&str> {
+        self.fields.get(parent)?.get(field).map(String::as_str)
     }
 }
 
@@ -185,7 +219,7 @@ struct Selected<'d> {
 /// What the query and the schema say a response must look like.
 struct Shape<'d> {
     document: &'d ExecutableDocument,
-    registry: &'d Registry,
+    types: &'d FieldTypes,
 }
 
 impl<'d> Shape<'d> {
@@ -300,7 +334,7 @@ impl<'d> Shape<'d> {
     fn nullable_prefix(&self, path: &[PathSegment], root: &[&'d SelectionSet]) -> Option<usize> {
         let mut keep = 0;
         let mut sets = root.to_vec();
-        let mut parent = self.registry.query_type.as_str();
+        let mut parent = self.types.query_type.as_str();
         let mut ty = "";
         for (i, segment) in path.iter().enumerate() {
             ty = match segment {
@@ -310,12 +344,7 @@ impl<'d> Shape<'d> {
                         .into_iter()
                         .find(|f| f.key.as_str() == key)?;
                     sets = field.subs;
-                    &self
-                        .registry
-                        .types
-                        .get(parent)?
-                        .field_by_name(field.name)?
-                        .ty
+                    self.types.of(parent, field.name)?
                 }
                 PathSegment::Index(_) => match MetaTypeName::create(ty) {
                     MetaTypeName::NonNull(inner) => list_item(inner)?,
@@ -332,9 +361,9 @@ impl<'d> Shape<'d> {
     }
 }
 
-/// Fills in the code of an execution error that has none: a value async-graphql could not
-/// coerce is the caller's mistake, anything else is ours.
-pub fn complete_codes(response: &mut Response) {
+/// Fills in the code of an error that has none: a value async-graphql could not coerce is
+/// the caller's mistake, so is anything validation found (no path), the rest is ours.
+fn complete_codes(response: &mut Response) {
     for e in &mut response.errors {
         let has_code = e
             .extensions
@@ -343,7 +372,7 @@ pub fn complete_codes(response: &mut Response) {
         if !has_code {
             let code = if is_bad_value(&e.message) {
                 Code::BadUserInput
-            } else if is_bad_operation(&e.message) {
+            } else if e.path.is_empty() {
                 Code::GraphqlValidationFailed
             } else {
                 tracing::error!(message = %e.message, "an error without a code reached the caller");
@@ -367,11 +396,6 @@ fn is_bad_value(message: &str) -> bool {
     .iter()
     .any(|p| message.contains(p))
         || message.starts_with("Variable")
-}
-
-/// Messages of async-graphql for a request whose operation cannot be chosen.
-fn is_bad_operation(message: &str) -> bool {
-    message.starts_with("Unknown operation") || message.starts_with("Operation name required")
 }
 
 fn with_code(mut e: ServerError, code: Code) -> ServerError {

@@ -1,0 +1,101 @@
+//! Micro-benchmarks of the pure parts: the planner, cursors, and building a connection
+//! (resolvers and JSON) of 20 and 100 edges from a primed loader, with no network.
+//!
+//! Run: `cargo bench --bench micro`
+
+use std::{sync::Arc, time::Duration};
+
+use complycube_graphql::{
+    loader::{page_loader, ListId, PageKey, Slice},
+    pagination::{cursor, planner, Limits, Scope, Window, WindowSpec},
+    schema::{self, QueryLimits},
+    simulator::data,
+    upstream::{ClientId, LivePhotoFilter, Upstream, UpstreamSettings},
+};
+use divan::{black_box, Bencher};
+
+fn main() {
+    divan::main();
+}
+
+#[divan::bench(args = [(0, 20), (20, 40), (1010, 1030), (500, 1500)])]
+fn plan_one_window(window: (u64, u64)) -> Vec<planner::PageRequest> {
+    planner::plan(black_box(&[Window::new(window.0, window.1)]), 1000)
+}
+
+#[divan::bench]
+fn plan_ten_merged_windows() -> Vec<planner::PageRequest> {
+    let windows = (0..10u64).map(|i| Window::new(i * 7, i * 7 + 20)).collect();
+    planner::plan(&planner::normalize(black_box(windows)), 1000)
+}
+
+#[divan::bench]
+fn cursor_encode() -> String {
+    let scope = Scope::of(&[b"5f1e0a3c9d2b4a0008a104e2", &[0u8; 36]]);
+    cursor::encode(black_box(1234), scope)
+}
+
+#[divan::bench]
+fn cursor_decode(bencher: Bencher) {
+    let scope = Scope::of(&[b"5f1e0a3c9d2b4a0008a104e2", &[0u8; 36]]);
+    let text = cursor::encode(1234, scope);
+    bencher.bench(|| cursor::decode(black_box(&text), scope));
+}
+
+const CONNECTION_QUERY: &str = r#"query($first: Int) {
+  client(id: "5f1e0a3c9d2b4a0008a104e2") {
+    livePhotos(first: $first) {
+      totalCount
+      pageInfo { hasPreviousPage hasNextPage startCursor endCursor }
+      edges { cursor node { id clientId downloadLink contentType performLivenessCheck size createdAt updatedAt } }
+    }
+  }
+}"#;
+
+/// Executes the query against a loader primed with `n` photos, and serialises the answer
+/// as the HTTP layer would.
+#[divan::bench(args = [20, 100])]
+fn build_connection(bencher: Bencher, n: u64) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let schema = schema::build(Limits::DEFAULT, QueryLimits::default());
+    let upstream = Upstream::new(&UpstreamSettings::new("http://127.0.0.1:9/v1", None)).unwrap();
+    let photos: Vec<_> = data::demo_photos()["5f1e0a3c9d2b4a0008a104e2"]
+        .iter()
+        .take(n as usize)
+        .cloned()
+        .map(Arc::new)
+        .collect();
+    let key = PageKey {
+        list: ListId {
+            client: ClientId::parse("5f1e0a3c9d2b4a0008a104e2").unwrap(),
+            filter: LivePhotoFilter::default(),
+        },
+        window: WindowSpec::Range(Window::new(0, n)),
+    };
+    let slice = Slice {
+        window: Window::new(0, n),
+        items: photos,
+        total: 1250,
+    };
+    bencher.bench_local(|| {
+        runtime.block_on(async {
+            let loader = page_loader(
+                upstream.clone(),
+                tokio::time::Instant::now() + Duration::from_secs(5),
+                128,
+            );
+            loader.prime(key.clone(), Ok(slice.clone())).await;
+            let request = async_graphql::Request::new(CONNECTION_QUERY)
+                .variables(async_graphql::Variables::from_json(
+                    serde_json::json!({ "first": n }),
+                ))
+                .data(loader);
+            let response = schema.execute(request).await;
+            assert!(response.errors.is_empty(), "{:?}", response.errors);
+            serde_json::to_vec(&response).unwrap()
+        })
+    });
+}
