@@ -135,7 +135,7 @@ impl Service {
             async move {
                 let document = match self.0.conventions.prepare(&mut request) {
                     Ok(document) => document,
-                    Err(response) => return response,
+                    Err(error) => return async_graphql::Response::from_errors(vec![*error]),
                 };
                 let operation = request.operation_name.clone();
                 let mut response = self.0.schema.execute(request.data(loader)).await;

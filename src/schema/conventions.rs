@@ -47,21 +47,21 @@ impl Conventions {
     }
 
     /// Parses the request's query (or finds it parsed), checks the alias limit, and hands
-    /// the document to the request so that async-graphql does not parse it again. An
-    /// error response when the query does not parse or has too many aliases.
-    pub fn prepare(&self, request: &mut Request) -> Result<Arc<ExecutableDocument>, Response> {
+    /// the document to the request so that async-graphql does not parse it again. The
+    /// error when the query does not parse or has too many aliases.
+    pub fn prepare(
+        &self,
+        request: &mut Request,
+    ) -> Result<Arc<ExecutableDocument>, Box<ServerError>> {
         let document = match self.documents.get(request.query.as_str()) {
             Some(document) => document,
             None => {
                 let document = parse_query(&request.query).map_err(|e| {
-                    Response::from_errors(vec![with_code(
-                        ServerError::from(e),
-                        Code::GraphqlParseFailed,
-                    )])
+                    Box::new(with_code(ServerError::from(e), Code::GraphqlParseFailed))
                 })?;
                 let aliases = count_aliases(&document);
                 if aliases > self.max_aliases {
-                    return Err(Response::from_errors(vec![with_code(
+                    return Err(Box::new(with_code(
                         ServerError::new(
                             format!(
                                 "the query has {aliases} aliased fields, more than the {} allowed",
@@ -70,7 +70,7 @@ impl Conventions {
                             None,
                         ),
                         Code::GraphqlValidationFailed,
-                    )]));
+                    )));
                 }
                 let document = Arc::new(document);
                 if request.query.len() <= CACHEABLE_QUERY_BYTES {
