@@ -10,7 +10,7 @@
 //!   nearest nullable ancestor. async-graphql 7.2 emits sibling fields in completion order
 //!   and leaves a failed field out of its parent, so both are restored after execution.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{cell::OnceCell, collections::HashMap, sync::Arc};
 
 use async_graphql::{
     parser::{
@@ -214,6 +214,8 @@ struct Selected<'d> {
     key: &'d Name,
     name: &'d Name,
     subs: Vec<&'d SelectionSet>,
+    /// The fields of `subs`, collected on first use.
+    children: OnceCell<Vec<Selected<'d>>>,
 }
 
 /// What the query and the schema say a response must look like.
@@ -244,6 +246,7 @@ impl<'d> Shape<'d> {
                             key,
                             name: &field.node.name.node,
                             subs: vec![sub],
+                            children: OnceCell::new(),
                         }),
                     }
                 }
@@ -263,23 +266,27 @@ impl<'d> Shape<'d> {
 
     /// Puts the fields of response objects in selection order.
     fn order(&self, value: &mut Value, sets: &[&'d SelectionSet]) {
+        self.order_as(value, &self.fields(sets));
+    }
+
+    /// Orders `value` (an object, or a list of them) as `fields` say. Items of a list share
+    /// their `fields`, so each selection set is collected once, not once per item.
+    fn order_as(&self, value: &mut Value, fields: &[Selected<'d>]) {
         match value {
             Value::List(items) => {
                 for item in items {
-                    self.order(item, sets);
+                    self.order_as(item, fields);
                 }
             }
             Value::Object(map) => {
-                let fields = self.fields(sets);
                 let rank = |name: &Name| {
                     fields
                         .iter()
                         .position(|f| f.key == name)
                         .unwrap_or(usize::MAX)
                 };
-                let mut ranks = map.keys().map(rank);
                 let mut previous = 0;
-                let sorted = ranks.all(|r| {
+                let sorted = map.keys().map(rank).all(|r| {
                     let ok = r >= previous;
                     previous = r;
                     ok
@@ -287,11 +294,13 @@ impl<'d> Shape<'d> {
                 if !sorted {
                     map.sort_by_cached_key(|k, _| rank(k));
                 }
-                for field in &fields {
+                for field in fields {
+                    if field.subs.iter().all(|s| s.items.is_empty()) {
+                        continue;
+                    }
                     if let Some(child) = map.get_mut(field.key) {
-                        if field.subs.iter().any(|s| !s.items.is_empty()) {
-                            self.order(child, &field.subs);
-                        }
+                        let children = field.children.get_or_init(|| self.fields(&field.subs));
+                        self.order_as(child, children);
                     }
                 }
             }
