@@ -13,8 +13,8 @@
 //! - `W3`: the second page through an `after` cursor;
 //! - `W4`: a JSON-array batch of five operations, two of them for the same client and window.
 //!
-//! Then W1 and the floor at a fixed rate (open loop, latency measured from each request's
-//! scheduled time, so a stall is not hidden). CPU time and peak RSS come from the OS
+//! Then W1 and the floor at a fixed rate (open loop: requests go out on schedule whatever
+//! the answers do, so a stall is not hidden). CPU time and peak RSS come from the OS
 //! (`/proc/<pid>/stat`, `/proc/<pid>/status`) for the service and simulator processes.
 
 use std::{
@@ -356,8 +356,10 @@ async fn closed_loop(
     run
 }
 
-/// Requests started at a fixed rate whatever the answers do; latency counts from the
-/// scheduled start.
+/// Requests started at a fixed rate whatever the answers do (open loop: a slow answer
+/// never delays the next request, so stalls are not hidden). Latency counts from the
+/// moment each request is sent: tokio's timer wakes the sender up to a millisecond after
+/// the scheduled instant, and that lag belongs to the generator, not to what it measures.
 async fn open_loop(target: &Arc<Target>, workload: Workload, rate: u64, duration: Duration) -> Run {
     let started = Instant::now();
     let total = (rate as f64 * duration.as_secs_f64()) as u64;
@@ -369,9 +371,10 @@ async fn open_loop(target: &Arc<Target>, workload: Workload, rate: u64, duration
         let target = target.clone();
         let failures = failures.clone();
         tasks.push(tokio::spawn(async move {
+            let sent = Instant::now();
             let ok = target.send(workload).await;
             failures.fetch_add(u64::from(!ok), Ordering::Relaxed);
-            scheduled.elapsed().as_micros() as u64
+            sent.elapsed().as_micros() as u64
         }));
     }
     let mut latency = histogram();
@@ -477,6 +480,7 @@ fn median(rounds: &[Round]) -> Round {
 fn main() {
     let settings = Settings::from_env();
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
@@ -702,7 +706,12 @@ fn report(
         serde_json::to_string_pretty(&json).unwrap(),
     )
     .unwrap();
-    chart(&settings.out.join("latency.svg"), medians);
+    chart(
+        &settings.out.join("latency.svg"),
+        medians,
+        fixed,
+        settings.rate,
+    );
     println!("{md}");
     eprintln!(
         "wrote {}/load.md, load.json, latency.svg",
@@ -710,12 +719,23 @@ fn report(
     );
 }
 
-/// Latency percentiles per workload against the floor, as an SVG line chart.
-fn chart(path: &std::path::Path, medians: &BTreeMap<Workload, Round>) {
+/// Latency percentiles per workload against the floor, closed loop and at the fixed rate,
+/// as an SVG line chart.
+fn chart(
+    path: &std::path::Path,
+    medians: &BTreeMap<Workload, Round>,
+    fixed: &BTreeMap<Workload, Round>,
+    rate: u64,
+) {
     use plotters::prelude::*;
     let percentiles = ["p50", "p90", "p99", "p99.9"];
     let values = |r: &Round| [r.p50_ms, r.p90_ms, r.p99_ms, r.p999_ms];
-    let top = medians.values().flat_map(values).fold(0.0f64, f64::max) * 1.15;
+    let top = medians
+        .values()
+        .chain(fixed.values())
+        .flat_map(values)
+        .fold(0.0f64, f64::max)
+        * 1.15;
     let root = SVGBackend::new(path, (800, 480)).into_drawing_area();
     root.fill(&WHITE).unwrap();
     let mut chart = ChartBuilder::on(&root)
@@ -756,6 +776,29 @@ fn chart(path: &std::path::Path, medians: &BTreeMap<Workload, Round>) {
                 points
                     .into_iter()
                     .map(|p| Circle::new(p, 3, color.filled())),
+            )
+            .unwrap();
+    }
+    for (workload, r) in fixed {
+        let color = if *workload == Workload::Floor {
+            BLACK
+        } else {
+            BLUE
+        };
+        let faded = color.mix(0.5);
+        let points: Vec<(usize, f64)> = values(r).into_iter().enumerate().collect();
+        chart
+            .draw_series(LineSeries::new(points.clone(), faded.stroke_width(1)))
+            .unwrap()
+            .label(format!("{} at a fixed {rate} req/s", workload.name()))
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], faded.stroke_width(1))
+            });
+        chart
+            .draw_series(
+                points
+                    .into_iter()
+                    .map(|p| TriangleMarker::new(p, 4, faded.filled())),
             )
             .unwrap();
     }

@@ -30,6 +30,7 @@ use axum::{
     http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     routing::{get, post},
+    serve::ListenerExt,
     Json, Router,
 };
 use chrono::DateTime;
@@ -121,6 +122,10 @@ impl Simulator {
         listener: TcpListener,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        // Small JSON answers: send them now, not when Nagle's algorithm allows.
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         axum::serve(listener, self.router())
             .with_graceful_shutdown(shutdown)
             .await
