@@ -29,24 +29,9 @@ async fn an_unknown_client_is_not_found_with_upstream_details() {
 #[tokio::test]
 async fn a_wrong_key_is_unauthenticated() {
     let (_sim, sim_addr) = spawn_simulator().await;
-    let config = complycube_graphql::ServiceConfig::new(
-        complycube_graphql::upstream::UpstreamSettings::new(
-            format!("http://{sim_addr}/v1"),
-            Some(complycube_graphql::upstream::ApiKey::new("sk_test_wrong")),
-        ),
-    );
-    let addr = complycube_graphql::start(listener().await, &config, std::future::pending())
-        .await
-        .unwrap();
-    let body: Value = reqwest::Client::new()
-        .post(format!("http://{addr}/graphql"))
-        .json(&json!({ "query": format!(r#"{{ client(id: "{DOCUMENTED}") {{ livePhotos {{ totalCount }} }} }}"#) }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let addr = start_service(&format!("http://{sim_addr}/v1"), "sk_test_wrong", |_| {}).await;
+    let query = format!(r#"{{ client(id: "{DOCUMENTED}") {{ livePhotos {{ totalCount }} }} }}"#);
+    let body = query_at(addr, &query).await;
     assert_eq!(codes(&body), vec!["UNAUTHENTICATED"]);
     assert_eq!(body["errors"][0]["extensions"]["upstream"]["status"], 401);
     assert_eq!(

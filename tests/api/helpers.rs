@@ -51,14 +51,7 @@ impl TestApp {
     /// A service using [`TEST_KEY`], with `configure` applied to its settings.
     pub async fn spawn_with(configure: impl FnOnce(&mut ServiceConfig)) -> Self {
         let (sim, sim_addr) = spawn_simulator().await;
-        let mut config = ServiceConfig::new(UpstreamSettings::new(
-            format!("http://{sim_addr}/v1"),
-            Some(ApiKey::new(TEST_KEY)),
-        ));
-        configure(&mut config);
-        let addr = complycube_graphql::start(listener().await, &config, std::future::pending())
-            .await
-            .unwrap();
+        let addr = start_service(&format!("http://{sim_addr}/v1"), TEST_KEY, configure).await;
         Self {
             addr,
             sim,
@@ -109,6 +102,32 @@ impl TestApp {
     pub fn fault(&self, fault: Fault) {
         self.sim.add_fault(fault);
     }
+}
+
+/// Starts a service talking to `base_url` with `key`, `configure` applied to its settings.
+pub async fn start_service(
+    base_url: &str,
+    key: &str,
+    configure: impl FnOnce(&mut ServiceConfig),
+) -> SocketAddr {
+    let mut config = ServiceConfig::new(UpstreamSettings::new(base_url, Some(ApiKey::new(key))));
+    configure(&mut config);
+    complycube_graphql::start(listener().await, &config, std::future::pending())
+        .await
+        .unwrap()
+}
+
+/// Runs one query against the service at `addr`.
+pub async fn query_at(addr: SocketAddr, query: &str) -> Value {
+    reqwest::Client::new()
+        .post(format!("http://{addr}/graphql"))
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 /// The ids of a demo client's photos, newest first: what any traversal must return.

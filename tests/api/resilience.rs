@@ -99,30 +99,12 @@ async fn a_slow_upstream_request_times_out_and_is_retried() {
 #[tokio::test]
 async fn an_unreachable_upstream_is_an_upstream_error() {
     let port = listener().await.local_addr().unwrap().port(); // bound, then closed
-    let (sim, _) = spawn_simulator().await;
-    drop(sim);
-    let config = {
-        let mut c = complycube_graphql::ServiceConfig::new(
-            complycube_graphql::upstream::UpstreamSettings::new(
-                format!("http://127.0.0.1:{port}/v1"),
-                Some(complycube_graphql::upstream::ApiKey::new(TEST_KEY)),
-            ),
-        );
+    let addr = start_service(&format!("http://127.0.0.1:{port}/v1"), TEST_KEY, |c| {
         c.upstream.retry.base_delay = Duration::from_millis(1);
-        c
-    };
-    let addr = complycube_graphql::start(listener().await, &config, std::future::pending())
-        .await
-        .unwrap();
-    let body: Value = reqwest::Client::new()
-        .post(format!("http://{addr}/graphql"))
-        .json(&json!({ "query": format!(r#"{{ client(id: "{THREE}") {{ livePhotos {{ totalCount }} }} }}"#) }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    })
+    .await;
+    let query = format!(r#"{{ client(id: "{THREE}") {{ livePhotos {{ totalCount }} }} }}"#);
+    let body = query_at(addr, &query).await;
     assert_eq!(codes(&body), vec!["UPSTREAM_ERROR"]);
     assert_eq!(upstream_type(&body), "unreachable");
     assert!(!body.to_string().contains(TEST_KEY));
