@@ -274,7 +274,7 @@ impl SimulateArgs {
             });
         }
         SimulatorSettings {
-            api_key: self.api_key.as_ref().map(|k| k.expose().to_owned()),
+            api_key: self.api_key.clone(),
             faults,
         }
     }
@@ -291,32 +291,24 @@ mod tests {
 
     #[test]
     fn no_key_and_no_url_is_demo_mode() {
-        // Runs with whatever the environment says; only flags are given here, so clear
-        // the two that decide.
-        let cli = Cli::try_parse_from(["x", "--upstream-url", "http://127.0.0.1:1/v1"]).unwrap();
+        // Flags only (the environment may hold a key): an empty flag counts as unset.
+        let demo = parse(&["--upstream-url", "", "--api-key", ""]).serve;
+        assert_eq!(demo.upstream(), UpstreamChoice::Demo);
+        let url_only = ServeArgs {
+            upstream_url: Some("http://127.0.0.1:1/v1".into()),
+            ..demo.clone()
+        };
         assert!(matches!(
-            cli.serve.upstream(),
+            url_only.upstream(),
             UpstreamChoice::Remote { api_key: None, .. }
         ));
-        let args = ServeArgs {
-            upstream_url: None,
-            api_key: None,
-            ..cli.serve
-        };
-        assert_eq!(args.upstream(), UpstreamChoice::Demo);
-        let args = ServeArgs {
+        let key_only = ServeArgs {
             api_key: Some(ApiKey::new("k")),
-            ..args
+            ..demo
         };
         assert!(
-            matches!(args.upstream(), UpstreamChoice::Remote { base_url, .. } if base_url == COMPLYCUBE_BASE_URL)
+            matches!(key_only.upstream(), UpstreamChoice::Remote { base_url, .. } if base_url == COMPLYCUBE_BASE_URL)
         );
-    }
-
-    #[test]
-    fn empty_values_count_as_unset() {
-        let cli = parse(&["--upstream-url", "", "--api-key", ""]);
-        assert_eq!(cli.serve.upstream(), UpstreamChoice::Demo);
     }
 
     #[test]

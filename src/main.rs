@@ -50,6 +50,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         UpstreamChoice::Demo => {
             // A fresh random key, so nothing but this process can use the simulator.
             let key = format!("demo-{:032x}", rand::random::<u128>());
+            let key = ApiKey::new(key);
             let simulator = Simulator::new(SimulatorSettings {
                 api_key: Some(key.clone()),
                 ..SimulatorSettings::default()
@@ -63,7 +64,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
                 "demo mode: no COMPLYCUBE_API_KEY or COMPLYCUBE_BASE_URL set, serving the embedded ComplyCube simulator's demo data (documented example client {})",
                 data::DOCUMENTED_CLIENT
             );
-            args.service_config(format!("http://{addr}/v1"), Some(ApiKey::new(key)))
+            args.service_config(format!("http://{addr}/v1"), Some(key))
         }
         UpstreamChoice::Remote { base_url, api_key } => {
             let shown = redacted_url(&base_url);

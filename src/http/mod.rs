@@ -99,6 +99,18 @@ impl Service {
             .layer(tower_http::limit::RequestBodyLimitLayer::new(
                 self.0.max_body_bytes,
             ))
+            // The limit layer answers an announced oversized body in plain text; say it
+            // the way every other refusal is said.
+            .layer(axum::middleware::map_response(|response: Response| async {
+                if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    bad_request(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "the request body is too large",
+                    )
+                } else {
+                    response
+                }
+            }))
             .with_state(self.clone())
     }
 
@@ -119,16 +131,23 @@ impl Service {
 
     async fn execute(&self, batch: BatchRequest) -> Response {
         let deadline = Instant::now() + self.0.request_timeout;
+        let operations = match &batch {
+            BatchRequest::Single(_) => None,
+            BatchRequest::Batch(requests) => Some(requests.len()),
+        };
         // Upstream calls already end by the deadline; this net bounds everything else.
         match tokio::time::timeout_at(deadline + DEADLINE_GRACE, self.run(batch, deadline)).await {
             Ok(response) => response,
             Err(_) => {
                 tracing::warn!("a GraphQL request outlived its deadline");
-                let body = json!({ "errors": [{
+                let late = json!({ "errors": [{
                     "message": "the request did not finish in time",
                     "extensions": { "code": "UPSTREAM_ERROR" },
                 }] });
-                Json(body).into_response()
+                match operations {
+                    None => Json(late).into_response(),
+                    Some(n) => Json(vec![late; n]).into_response(),
+                }
             }
         }
     }
@@ -151,6 +170,9 @@ impl Service {
             }
         };
         let response = match batch {
+            BatchRequest::Single(request) if request.query.trim().is_empty() => {
+                return bad_request(StatusCode::BAD_REQUEST, "the request has no `query`");
+            }
             BatchRequest::Single(request) => BatchResponse::Single(run(request).await),
             BatchRequest::Batch(requests) => {
                 if requests.is_empty() || requests.len() > self.0.max_batch_size {

@@ -25,6 +25,11 @@ use async_graphql::{
 
 use super::{AppSchema, Code};
 
+/// Most field selections a document may make once its fragments are expanded. GraphiQL's
+/// introspection query makes about 200; fragments that spread each other ten times over
+/// ten levels would make 10^10, and must be refused before anything walks them.
+const MAX_EXPANDED_FIELDS: usize = 10_000;
+
 /// Queries longer than this are parsed every time rather than cached.
 const CACHEABLE_QUERY_BYTES: usize = 8 * 1024;
 /// Distinct query texts kept parsed. Frontends send a handful; variables vary, not text.
@@ -59,6 +64,23 @@ impl Conventions {
                 let document = parse_query(&request.query).map_err(|e| {
                     Box::new(with_code(ServerError::from(e), Code::GraphqlParseFailed))
                 })?;
+                let fields = expanded_fields(&document).map_err(|message| {
+                    Box::new(with_code(
+                        ServerError::new(message, None),
+                        Code::GraphqlValidationFailed,
+                    ))
+                })?;
+                if fields > MAX_EXPANDED_FIELDS {
+                    return Err(Box::new(with_code(
+                        ServerError::new(
+                            format!(
+                                "the query selects {fields} fields once its fragments are expanded, more than the {MAX_EXPANDED_FIELDS} allowed"
+                            ),
+                            None,
+                        ),
+                        Code::GraphqlValidationFailed,
+                    )));
+                }
                 let aliases = count_aliases(&document);
                 if aliases > self.max_aliases {
                     return Err(Box::new(with_code(
@@ -198,6 +220,66 @@ fn count_aliases(document: &ExecutableDocument) -> usize {
         .sum()
 }
 
+/// The number of field selections in a document with every fragment spread expanded,
+/// counted without expanding anything (each fragment's count is memoised), or why the
+/// document cannot be expanded: a fragment that spreads itself.
+fn expanded_fields(document: &ExecutableDocument) -> Result<usize, String> {
+    struct Counter<'d> {
+        document: &'d ExecutableDocument,
+        done: HashMap<&'d Name, usize>,
+        open: Vec<&'d Name>,
+    }
+    impl<'d> Counter<'d> {
+        fn set(&mut self, set: &'d SelectionSet) -> Result<usize, String> {
+            let mut total = 0usize;
+            for selection in &set.items {
+                let n = match &selection.node {
+                    Selection::Field(f) => {
+                        1usize.saturating_add(self.set(&f.node.selection_set.node)?)
+                    }
+                    Selection::InlineFragment(i) => self.set(&i.node.selection_set.node)?,
+                    Selection::FragmentSpread(spread) => {
+                        self.fragment(&spread.node.fragment_name.node)?
+                    }
+                };
+                total = total.saturating_add(n);
+            }
+            Ok(total)
+        }
+
+        fn fragment(&mut self, name: &'d Name) -> Result<usize, String> {
+            if let Some(&n) = self.done.get(name) {
+                return Ok(n);
+            }
+            if self.open.contains(&name) {
+                return Err(format!("fragment `{name}` spreads itself"));
+            }
+            // An unknown fragment counts nothing here; validation reports it.
+            let Some(fragment) = self.document.fragments.get(name) else {
+                return Ok(0);
+            };
+            self.open.push(name);
+            let n = self.set(&fragment.node.selection_set.node)?;
+            self.open.pop();
+            self.done.insert(name, n);
+            Ok(n)
+        }
+    }
+    let mut counter = Counter {
+        document,
+        done: HashMap::new(),
+        open: Vec::new(),
+    };
+    let mut total = 0usize;
+    for (_, operation) in document.operations.iter() {
+        total = total.saturating_add(counter.set(&operation.node.selection_set.node)?);
+    }
+    for name in document.fragments.keys() {
+        counter.fragment(name)?; // cycles in unused fragments too
+    }
+    Ok(total)
+}
+
 fn find_operation<'d>(
     document: &'d ExecutableDocument,
     name: Option<&str>,
@@ -266,7 +348,9 @@ impl<'d> Shape<'d> {
 
     /// Puts the fields of response objects in selection order.
     fn order(&self, value: &mut Value, sets: &[&'d SelectionSet]) {
-        self.order_as(value, &self.fields(sets));
+        if matches!(value, Value::Object(_) | Value::List(_)) {
+            self.order_as(value, &self.fields(sets));
+        }
     }
 
     /// Orders `value` (an object, or a list of them) as `fields` say. Items of a list share

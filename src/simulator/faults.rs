@@ -91,7 +91,7 @@ impl Fault {
             .jitter_ms
             .filter(|&j| j > 0)
             .map_or(0, |j| rand::random_range(0..=j));
-        Duration::from_millis(self.delay_ms.unwrap_or(0) + jitter)
+        Duration::from_millis(self.delay_ms.unwrap_or(0).saturating_add(jitter))
     }
 }
 
@@ -179,7 +179,8 @@ pub fn mangled(mangle: Mangle, mut page: Value) -> Response {
         Mangle::MalformedJson => return raw(r#"{"page": 1, "items": [{"id": "#.to_owned()),
         Mangle::Truncated => {
             let text = page.to_string();
-            return raw(text[..text.len() / 2].to_owned());
+            let half: String = text.chars().take(text.chars().count() / 2).collect();
+            return raw(half);
         }
         Mangle::WrongTypes => {
             page["totalItems"] = json!(page["totalItems"].to_string());
@@ -211,8 +212,12 @@ pub fn mangled(mangle: Mangle, mut page: Value) -> Response {
         Mangle::EmptyPage => {
             page["items"] = json!([]);
             let size = page["pageSize"].as_u64().unwrap_or(1);
-            let offset = (page["page"].as_u64().unwrap_or(1) - 1) * size;
-            page["totalItems"] = json!(offset + size);
+            let offset = page["page"]
+                .as_u64()
+                .unwrap_or(1)
+                .saturating_sub(1)
+                .saturating_mul(size);
+            page["totalItems"] = json!(offset.saturating_add(size));
         }
         Mangle::Oversized => {
             page["padding"] = json!("x".repeat(8 * 1024 * 1024 + 1));

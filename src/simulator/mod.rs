@@ -17,12 +17,13 @@ mod faults;
 pub use faults::{Fault, Mangle};
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, VecDeque},
     net::SocketAddr,
     sync::{
         atomic::{AtomicU64, Ordering},
         Arc, Mutex,
     },
+    time::Duration,
 };
 
 use axum::{
@@ -37,7 +38,10 @@ use chrono::DateTime;
 use serde::Serialize;
 use tokio::net::TcpListener;
 
-use crate::upstream::{ErrorBody, LivePhoto, LivePhotoPage};
+use crate::upstream::{ApiKey, ErrorBody, LivePhoto, LivePhotoPage};
+
+/// How many query strings the request log keeps.
+pub const LOG_LENGTH: usize = 1000;
 
 /// Upstream's default and largest `pageSize`.
 const DEFAULT_PAGE_SIZE: u64 = 100;
@@ -47,18 +51,19 @@ const MAX_PAGE_SIZE: u64 = 1000;
 #[derive(Clone, Debug, Default)]
 pub struct SimulatorSettings {
     /// The only `Authorization` value accepted; any non-empty value when `None`.
-    pub api_key: Option<String>,
+    pub api_key: Option<ApiKey>,
     /// Faults in force from the start (from `simulate`'s flags).
     pub faults: Vec<Fault>,
 }
 
 struct Shared {
     photos: HashMap<String, Vec<LivePhoto>>,
-    api_key: Option<String>,
+    api_key: Option<ApiKey>,
     requests: AtomicU64,
     in_flight: AtomicU64,
     max_in_flight: AtomicU64,
-    log: Mutex<Vec<String>>,
+    /// The last [`LOG_LENGTH`] query strings (bounded: demo mode runs for days).
+    log: Mutex<VecDeque<String>>,
     faults: Mutex<Vec<Fault>>,
 }
 
@@ -74,7 +79,7 @@ impl Simulator {
             requests: AtomicU64::new(0),
             in_flight: AtomicU64::new(0),
             max_in_flight: AtomicU64::new(0),
-            log: Mutex::new(Vec::new()),
+            log: Mutex::new(VecDeque::new()),
             faults: Mutex::new(settings.faults),
         }))
     }
@@ -89,9 +94,9 @@ impl Simulator {
         self.0.max_in_flight.load(Ordering::SeqCst)
     }
 
-    /// The query strings of those requests, in arrival order.
+    /// The query strings of the last [`LOG_LENGTH`] of those requests, in arrival order.
     pub fn request_log(&self) -> Vec<String> {
-        lock(&self.0.log).clone()
+        lock(&self.0.log).iter().cloned().collect()
     }
 
     pub fn reset(&self) {
@@ -148,7 +153,7 @@ impl Simulator {
                 .0
                 .api_key
                 .as_ref()
-                .is_none_or(|key| key.as_bytes() == given),
+                .is_none_or(|key| key.expose().as_bytes() == given),
         }
     }
 
@@ -161,10 +166,17 @@ impl Simulator {
         client: Option<&str>,
     ) -> Result<Option<Mangle>, Response> {
         self.0.requests.fetch_add(1, Ordering::SeqCst);
-        lock(&self.0.log).push(query.to_owned());
+        {
+            let mut log = lock(&self.0.log);
+            if log.len() == LOG_LENGTH {
+                log.pop_front();
+            }
+            log.push_back(query.to_owned());
+        }
         let verdict = faults::judge(&mut lock(&self.0.faults), client);
         if !verdict.delay.is_zero() {
-            tokio::time::sleep(verdict.delay).await;
+            // At most a day: a fault's delay is input, and must not overflow the timer.
+            tokio::time::sleep(verdict.delay.min(Duration::from_secs(86_400))).await;
         }
         if let Some(response) = verdict.answer.as_ref().and_then(faults::early_answer) {
             return Err(response);

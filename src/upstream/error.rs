@@ -79,7 +79,8 @@ impl Error {
         if err.is_timeout() {
             return Self::Timeout;
         }
-        // reqwest's message names the URL (base URL, client id, page), never the headers.
+        // Without the URL: a base URL may carry `user:password@`.
+        let err = err.without_url();
         let mut message = err.to_string();
         let mut source = std::error::Error::source(&err);
         while let Some(cause) = source {

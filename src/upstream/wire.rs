@@ -69,6 +69,13 @@ pub struct ErrorBody {
 /// A page must hold exactly the items its own `totalItems` says are at its positions, and
 /// sizes must fit GraphQL's `Int`.
 pub(super) fn check_page(body: &LivePhotoPage, asked: PageRequest) -> Result<(), Error> {
+    // Positions and `totalCount` are 32-bit; no client has two billion selfies.
+    if i32::try_from(body.total_items).is_err() {
+        return Err(Error::InvalidResponse(format!(
+            "totalItems {} is not a plausible count",
+            body.total_items
+        )));
+    }
     let start = asked.offset();
     let expected = body
         .total_items

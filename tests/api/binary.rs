@@ -19,6 +19,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_complycube-graphql");
 struct Running {
     child: Child,
     log: Arc<Mutex<String>>,
+    /// Reads stderr to its end; done once the child has exited.
+    reader: tokio::task::JoinHandle<()>,
     addr: String,
 }
 
@@ -42,7 +44,7 @@ async fn start(args: &[&str], env: &[(&str, &str)]) -> Running {
     let log = Arc::new(Mutex::new(String::new()));
     let (tx, rx) = tokio::sync::oneshot::channel();
     let sink = log.clone();
-    tokio::spawn(async move {
+    let reader = tokio::spawn(async move {
         let mut tx = Some(tx);
         while let Ok(Some(line)) = lines.next_line().await {
             if let Some(rest) = line.split("GraphQL on http://").nth(1) {
@@ -59,7 +61,12 @@ async fn start(args: &[&str], env: &[(&str, &str)]) -> Running {
         .await
         .expect("the binary announces its address")
         .expect("the binary announces its address");
-    Running { child, log, addr }
+    Running {
+        child,
+        log,
+        reader,
+        addr,
+    }
 }
 
 impl Running {
@@ -78,8 +85,8 @@ impl Running {
     async fn stop(mut self) -> String {
         let _ = self.child.start_kill();
         let _ = self.child.wait().await;
-        // Let the reader drain what is left in the pipe.
-        tokio::task::yield_now().await;
+        // The pipe closes with the child: wait until every line has been read.
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.reader).await;
         self.log.lock().await.clone()
     }
 }

@@ -36,7 +36,7 @@ pub async fn listener() -> TcpListener {
 /// A simulator that demands [`TEST_KEY`].
 pub async fn spawn_simulator() -> (Simulator, SocketAddr) {
     let sim = Simulator::new(SimulatorSettings {
-        api_key: Some(TEST_KEY.to_owned()),
+        api_key: Some(ApiKey::new(TEST_KEY)),
         ..SimulatorSettings::default()
     });
     let addr = sim.clone().spawn(listener().await).await.unwrap();

@@ -102,6 +102,48 @@ async fn an_oversized_first_is_reported_as_such_not_as_complexity() {
 }
 
 #[tokio::test]
+async fn fragment_cycles_and_fragment_bombs_are_refused_and_the_service_lives_on() {
+    let app = TestApp::spawn().await;
+    let cycle = app
+        .query("{ ...A } fragment A on Query { ...A }", json!({}))
+        .await;
+    assert_eq!(codes(&cycle), vec!["GRAPHQL_VALIDATION_FAILED"], "{cycle}");
+    assert!(cycle["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("spreads itself"));
+    let pair = app
+        .query(
+            "{ ...A } fragment A on Query { ...B } fragment B on Query { __typename ...A }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(codes(&pair), vec!["GRAPHQL_VALIDATION_FAILED"], "{pair}");
+
+    // Ten levels, each spreading the next ten times: 10^10 fields once expanded.
+    let mut bomb = String::from("{ ...F0 } ");
+    for level in 0..10 {
+        let spreads = (0..10)
+            .map(|_| format!("...F{} ", level + 1))
+            .collect::<String>();
+        bomb.push_str(&format!("fragment F{level} on Query {{ {spreads} }} "));
+    }
+    bomb.push_str("fragment F10 on Query { __typename }");
+    let response = app.query(&bomb, json!({})).await;
+    assert_eq!(
+        codes(&response),
+        vec!["GRAPHQL_VALIDATION_FAILED"],
+        "{response}"
+    );
+    assert!(response["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("expanded"));
+
+    assert_eq!(page(&app, json!({ "id": THREE })).await["totalCount"], 3);
+}
+
+#[tokio::test]
 async fn too_many_aliases_are_refused() {
     let app = TestApp::spawn().await;
     let query: String = (0..129).map(|i| format!("a{i}: __typename ")).collect();

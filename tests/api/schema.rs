@@ -36,7 +36,7 @@ fn every_type_field_and_argument_has_a_description() {
             && !t.starts_with("directive")
             && !t.starts_with("schema")
             && (t.contains(':') || t.ends_with('('));
-        if (is_definition || is_member) && !lines[i - 1].trim().ends_with("\"\"\"") && i > 0 {
+        if (is_definition || is_member) && i > 0 && !lines[i - 1].trim().ends_with("\"\"\"") {
             let inside_schema_block = lines[..i]
                 .iter()
                 .rev()
