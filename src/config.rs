@@ -370,6 +370,16 @@ mod tests {
     }
 
     #[test]
+    fn flag_defaults_are_the_library_defaults() {
+        // The defaults are written twice (clap needs them as attributes); this keeps them one.
+        let from_flags = parse(&["--api-key", "k"])
+            .serve
+            .service_config("http://x/v1".into(), Some(ApiKey::new("k")));
+        let library = ServiceConfig::new(UpstreamSettings::new("http://x/v1", Some(ApiKey::new("k"))));
+        assert_eq!(format!("{from_flags:?}"), format!("{library:?}"));
+    }
+
+    #[test]
     fn durations_read_as_people_write_them() {
         let cli = parse(&[
             "--request-timeout",
