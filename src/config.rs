@@ -375,7 +375,8 @@ mod tests {
         let from_flags = parse(&["--api-key", "k"])
             .serve
             .service_config("http://x/v1".into(), Some(ApiKey::new("k")));
-        let library = ServiceConfig::new(UpstreamSettings::new("http://x/v1", Some(ApiKey::new("k"))));
+        let library =
+            ServiceConfig::new(UpstreamSettings::new("http://x/v1", Some(ApiKey::new("k"))));
         assert_eq!(format!("{from_flags:?}"), format!("{library:?}"));
     }
 
