@@ -390,7 +390,7 @@ async fn open_loop(target: &Arc<Target>, workload: Workload, rate: u64, duration
 }
 
 /// One measured round of one workload.
-#[derive(Clone, serde::Serialize)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Round {
     requests_per_second: f64,
     p50_ms: f64,
@@ -479,6 +479,9 @@ fn median(rounds: &[Round]) -> Round {
 
 fn main() {
     let settings = Settings::from_env();
+    if std::env::var_os("LOAD_CHART_ONLY").is_some() {
+        return redraw_chart(&settings);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -719,6 +722,28 @@ fn report(
     );
 }
 
+/// `LOAD_CHART_ONLY=1`: draws `latency.svg` again from `load.json`, without measuring.
+fn redraw_chart(settings: &Settings) {
+    let json: Value =
+        serde_json::from_slice(&std::fs::read(settings.out.join("load.json")).unwrap()).unwrap();
+    let series = |key: &str| -> BTreeMap<Workload, Round> {
+        Workload::ALL
+            .iter()
+            .filter_map(|w| {
+                let round = json[key].get(w.name())?.clone();
+                Some((*w, serde_json::from_value(round).unwrap()))
+            })
+            .collect()
+    };
+    let rate = json["settings"]["rate"].as_u64().unwrap_or(settings.rate);
+    chart(
+        &settings.out.join("latency.svg"),
+        &series("closed_loop"),
+        &series("fixed_rate"),
+        rate,
+    );
+}
+
 /// Latency percentiles per workload against the floor, closed loop and at the fixed rate,
 /// as an SVG line chart.
 fn chart(
@@ -735,24 +760,25 @@ fn chart(
         .chain(fixed.values())
         .flat_map(values)
         .fold(0.0f64, f64::max)
-        * 1.15;
+        * 20.0; // a decade above the highest line, for the legend
     let root = SVGBackend::new(path, (800, 480)).into_drawing_area();
     root.fill(&WHITE).unwrap();
     let mut chart = ChartBuilder::on(&root)
         .caption(
-            "Latency percentiles at concurrency 16 (ms, lower is better)",
-            ("sans-serif", 20),
+            "Latency percentiles, ms, log scale: concurrency 16 (thick) and a fixed rate (thin)",
+            ("sans-serif", 18),
         )
         .margin(16)
         .x_label_area_size(36)
         .y_label_area_size(56)
-        .build_cartesian_2d(0usize..3usize, 0f64..top)
+        .build_cartesian_2d(0usize..3usize, (0.05f64..top).log_scale())
         .unwrap();
     chart
         .configure_mesh()
         .x_labels(4)
         .x_label_formatter(&|i| percentiles.get(*i).copied().unwrap_or("").to_owned())
         .y_desc("ms")
+        .y_label_formatter(&|v| format!("{v}"))
         .draw()
         .unwrap();
     let colors = [BLACK, BLUE, RED, GREEN, MAGENTA];

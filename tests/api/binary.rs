@@ -71,15 +71,7 @@ async fn start(args: &[&str], env: &[(&str, &str)]) -> Running {
 
 impl Running {
     async fn query(&self, query: &str) -> Value {
-        reqwest::Client::new()
-            .post(format!("http://{}/graphql", self.addr))
-            .json(&json!({ "query": query }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        query_at(self.addr.parse().expect("an address"), query).await
     }
 
     async fn stop(mut self) -> String {
