@@ -15,7 +15,7 @@ use async_graphql::{
     Context, EmptyMutation, EmptySubscription, ErrorExtensionValues, InputObject, InputValueError,
     InputValueResult, Object, Scalar, ScalarType, Schema, Value, ID,
 };
-use chrono::{DateTime as ChronoDateTime, SecondsFormat, Utc};
+use chrono::{DateTime as ChronoDateTime, Utc};
 
 mod conventions;
 
@@ -326,12 +326,8 @@ impl ScalarType for DateTime {
     }
 
     fn to_value(&self) -> Value {
-        Value::String(format_datetime(&self.0))
+        Value::String(upstream::format_instant(&self.0))
     }
-}
-
-fn format_datetime(t: &ChronoDateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 pub struct LivePhotoConnection {

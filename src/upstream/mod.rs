@@ -101,11 +101,15 @@ impl fmt::Display for ClientId {
 /// An instant with ComplyCube's precision (whole milliseconds, UTC).
 pub type Millis = i64;
 
-/// Formats milliseconds since the epoch as ComplyCube prints dates: `2020-01-01T14:06:44.756Z`.
+/// An instant as ComplyCube prints dates, and as our `DateTime` scalar does:
+/// `2020-01-01T14:06:44.756Z` (RFC 3339, UTC, milliseconds).
+pub fn format_instant(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Milliseconds since the epoch, formatted by [`format_instant`].
 pub fn format_millis(ms: Millis) -> String {
-    DateTime::<Utc>::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .to_rfc3339_opts(SecondsFormat::Millis, true)
+    format_instant(&DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default())
 }
 
 /// The date filters of a list call, normalised to whole milliseconds. Bounds are strict,

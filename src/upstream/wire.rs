@@ -30,11 +30,11 @@ fn default_true() -> bool {
 
 /// ComplyCube's date format on the wire: RFC 3339, UTC, milliseconds.
 pub mod millis_rfc3339 {
-    use chrono::{DateTime, SecondsFormat, Utc};
+    use chrono::{DateTime, Utc};
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(value: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&value.to_rfc3339_opts(SecondsFormat::Millis, true))
+        s.serialize_str(&crate::upstream::format_instant(value))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
