@@ -14,8 +14,6 @@ use futures::StreamExt as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::upstream::ErrorBody;
-
 /// One fault. Every field is optional; a fault with only `delayMs` slows requests down
 /// without changing their answers.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -164,12 +162,7 @@ fn error_for(status: StatusCode) -> Response {
         ),
         _ => ("internal_server_error", "Simulated server error"),
     };
-    let body = ErrorBody {
-        kind: kind.to_owned(),
-        message: message.to_owned(),
-        param: None,
-    };
-    (status, Json(body)).into_response()
+    super::error(status, kind, message, None)
 }
 
 /// The real list answer `page` (as JSON), broken as `mangle` says.
