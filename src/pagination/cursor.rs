@@ -1,12 +1,16 @@
 //! Opaque cursors: a position in one client's filtered list, sealed against tampering.
 //!
-//! Layout (version 1), base64url without padding:
+//! Layout, base64url without padding:
 //! `[version: 1][offset: u32 BE][scope: 8 bytes][check: 4 bytes]` = 17 bytes, 23 characters.
 //! `scope` is a fingerprint of the client id and the filter the cursor was minted under;
-//! `check` is a truncated SHA-256 over everything before it. The check is an integrity
-//! seal, not a secret: it turns an edited or truncated cursor into a clear error instead
-//! of a silent wrong page. A later version can append an anchor (item id and `createdAt`)
-//! so cursors survive inserts at the head; the version byte is there for that.
+//! `check` covers everything before it. The check is an integrity seal, not a secret: it
+//! turns an edited or truncated cursor into a clear error instead of a silent wrong page.
+//!
+//! Version 2 (minted now) checks with CRC-32, which catches every change of up to 32
+//! consecutive bits, so any one edited character. Version 1 checked with a truncated
+//! SHA-256, which cost more than the rest of a page's cursors together; its cursors are
+//! still accepted. A later version can append an anchor (item id and `createdAt`) so
+//! cursors survive inserts at the head; the version byte is there for that.
 
 use base64::{
     alphabet::URL_SAFE,
@@ -17,7 +21,9 @@ use base64::{
 };
 use sha2::{Digest, Sha256};
 
-const VERSION: u8 = 1;
+/// The version minted; [`V1`] is still read.
+const VERSION: u8 = 2;
+const V1: u8 = 1;
 const LEN: usize = 1 + 4 + 8 + 4;
 const DOMAIN: &[u8] = b"complycube-graphql/livePhotos/cursor";
 
@@ -71,7 +77,7 @@ pub fn encode(offset: u32, scope: Scope) -> String {
     bytes[0] = VERSION;
     bytes[1..5].copy_from_slice(&offset.to_be_bytes());
     bytes[5..13].copy_from_slice(&scope.0);
-    let check = checksum(&bytes[..13]);
+    let check = crc_check(&bytes[..13]);
     bytes[13..].copy_from_slice(&check);
     URL_SAFE_NO_PAD.encode(bytes)
 }
@@ -86,11 +92,15 @@ pub fn decode(cursor: &str, scope: Scope) -> Result<u32, CursorError> {
     if bytes.len() != LEN {
         return Err(CursorError::WrongLength);
     }
-    if checksum(&bytes[..13]) != bytes[13..] {
-        return Err(CursorError::Tampered);
-    }
-    if bytes[0] != VERSION {
-        return Err(CursorError::UnknownVersion(bytes[0]));
+    let (payload, check) = bytes.split_at(13);
+    match payload[0] {
+        VERSION if crc_check(payload) == check => {}
+        V1 if sha_check(payload) == check => {}
+        // Intact, in a layout this build does not know.
+        other if other > VERSION && crc_check(payload) == check => {
+            return Err(CursorError::UnknownVersion(other));
+        }
+        _ => return Err(CursorError::Tampered),
     }
     if bytes[5..13] != scope.0 {
         return Err(CursorError::ForeignScope);
@@ -100,7 +110,14 @@ pub fn decode(cursor: &str, scope: Scope) -> Result<u32, CursorError> {
     Ok(u32::from_be_bytes(offset))
 }
 
-fn checksum(payload: &[u8]) -> [u8; 4] {
+fn crc_check(payload: &[u8]) -> [u8; 4] {
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(DOMAIN);
+    crc.update(payload);
+    crc.finalize().to_be_bytes()
+}
+
+fn sha_check(payload: &[u8]) -> [u8; 4] {
     let digest = Sha256::new()
         .chain_update(DOMAIN)
         .chain_update(payload)
@@ -145,6 +162,32 @@ mod tests {
         c[last] = if c[last] == b'A' { b'B' } else { b'A' };
         let c = String::from_utf8(c).unwrap();
         assert_eq!(decode(&c, s), Err(CursorError::Tampered));
+    }
+
+    #[test]
+    fn version_1_cursors_still_work() {
+        // Minted by the previous release, whose checks were truncated SHA-256.
+        let s = scope("a");
+        let mut bytes = [0u8; LEN];
+        bytes[0] = V1;
+        bytes[1..5].copy_from_slice(&41u32.to_be_bytes());
+        bytes[5..13].copy_from_slice(&s.0);
+        let check = sha_check(&bytes[..13]);
+        bytes[13..].copy_from_slice(&check);
+        let v1 = URL_SAFE_NO_PAD.encode(bytes);
+        assert_eq!(decode(&v1, s), Ok(41));
+        assert_ne!(v1, encode(41, s));
+    }
+
+    #[test]
+    fn a_later_version_is_named_as_such() {
+        let s = scope("a");
+        let mut bytes = [0u8; LEN];
+        bytes[0] = 9;
+        let check = crc_check(&bytes[..13]);
+        bytes[13..].copy_from_slice(&check);
+        let later = URL_SAFE_NO_PAD.encode(bytes);
+        assert_eq!(decode(&later, s), Err(CursorError::UnknownVersion(9)));
     }
 
     #[test]
