@@ -64,8 +64,7 @@ fn build_connection(bencher: Bencher, n: u64) {
         .enable_all()
         .build()
         .unwrap();
-    let schema = schema::build(Limits::DEFAULT, QueryLimits::default());
-    let conventions = schema::Conventions::new(&schema, 128);
+    let executor = schema::Executor::new(Limits::DEFAULT, QueryLimits::default());
     let upstream = Upstream::new(&UpstreamSettings::new("http://127.0.0.1:9/v1", None)).unwrap();
     let photos: Vec<_> = data::demo_photos()["5f1e0a3c9d2b4a0008a104e2"]
         .iter()
@@ -93,12 +92,10 @@ fn build_connection(bencher: Bencher, n: u64) {
                 128,
             );
             loader.prime(key.clone(), Ok(slice.clone())).await;
-            let mut request = async_graphql::Request::new(CONNECTION_QUERY).variables(
+            let request = async_graphql::Request::new(CONNECTION_QUERY).variables(
                 async_graphql::Variables::from_json(serde_json::json!({ "first": n })),
             );
-            let document = conventions.prepare(&mut request).unwrap();
-            let mut response = schema.execute(request.data(loader)).await;
-            conventions.finish(&mut response, &document, None);
+            let response = executor.execute(request.data(loader)).await;
             assert!(response.errors.is_empty(), "{:?}", response.errors);
             serde_json::to_vec(&response).unwrap()
         })

@@ -24,7 +24,7 @@ use tokio::{net::TcpListener, time::Instant};
 use crate::{
     loader::page_loader,
     pagination::Limits,
-    schema::{self, AppSchema, QueryLimits},
+    schema::{Executor, QueryLimits},
     upstream::{Upstream, UpstreamSettings},
 };
 
@@ -67,8 +67,7 @@ const DEADLINE_GRACE: Duration = Duration::from_secs(1);
 pub struct Service(Arc<Inner>);
 
 struct Inner {
-    schema: AppSchema,
-    conventions: schema::Conventions,
+    executor: Executor,
     upstream: Upstream,
     max_batch_size: usize,
     max_body_bytes: usize,
@@ -78,10 +77,8 @@ struct Inner {
 
 impl Service {
     pub fn new(config: &ServiceConfig) -> Result<Self, String> {
-        let schema = schema::build(config.limits, config.query_limits);
         Ok(Self(Arc::new(Inner {
-            conventions: schema::Conventions::new(&schema, config.query_limits.max_aliases),
-            schema,
+            executor: Executor::new(config.limits, config.query_limits),
             upstream: Upstream::new(&config.upstream)?,
             max_batch_size: config.max_batch_size,
             max_body_bytes: config.max_body_bytes,
@@ -154,21 +151,8 @@ impl Service {
 
     async fn run(&self, batch: BatchRequest, deadline: Instant) -> Response {
         let loader = page_loader(self.0.upstream.clone(), deadline, self.0.max_upstream_calls);
-        let run = |mut request: async_graphql::Request| {
-            let loader = loader.clone();
-            async move {
-                let document = match self.0.conventions.prepare(&mut request) {
-                    Ok(document) => document,
-                    Err(error) => return async_graphql::Response::from_errors(vec![*error]),
-                };
-                let operation = request.operation_name.clone();
-                let mut response = self.0.schema.execute(request.data(loader)).await;
-                self.0
-                    .conventions
-                    .finish(&mut response, &document, operation.as_deref());
-                response
-            }
-        };
+        let run =
+            |request: async_graphql::Request| self.0.executor.execute(request.data(loader.clone()));
         let response = match batch {
             BatchRequest::Single(request) if request.query.trim().is_empty() => {
                 return bad_request(StatusCode::BAD_REQUEST, "the request has no `query`");

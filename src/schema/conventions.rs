@@ -10,17 +10,25 @@
 //!   nearest nullable ancestor. async-graphql 7.2 emits sibling fields in completion order
 //!   and leaves a failed field out of its parent, so both are restored after execution.
 
-use std::{cell::OnceCell, collections::HashMap, sync::Arc};
+use std::{
+    cell::OnceCell,
+    collections::HashMap,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+};
 
 use async_graphql::{
     parser::{
         parse_query, parse_schema,
         types::{
-            ExecutableDocument, OperationDefinition, Selection, SelectionSet, TypeSystemDefinition,
+            BaseType, DocumentOperations, ExecutableDocument, OperationDefinition, Selection,
+            SelectionSet, Type, TypeKind, TypeSystemDefinition,
         },
     },
     registry::MetaTypeName,
-    ErrorExtensionValues, Name, PathSegment, Request, Response, ServerError, Value,
+    ErrorExtensionValues, Name, PathSegment, Request, Response, ServerError, Value, Variables,
 };
 
 use super::{AppSchema, Code};
@@ -35,9 +43,29 @@ const CACHEABLE_QUERY_BYTES: usize = 8 * 1024;
 /// Distinct query texts kept parsed. Frontends send a handful; variables vary, not text.
 const CACHED_QUERIES: usize = 128;
 
+/// A parsed query, shared by the requests that send the same text.
+pub struct Prepared {
+    pub document: ExecutableDocument,
+    /// Set once full validation has accepted the document.
+    validated: AtomicBool,
+}
+
+impl Prepared {
+    /// Whether full validation has accepted this document before. Only its variables'
+    /// values can then make a request invalid, and [`Conventions::check_variables`]
+    /// checks those.
+    pub fn is_validated(&self) -> bool {
+        self.validated.load(Ordering::Relaxed)
+    }
+
+    pub fn mark_validated(&self) {
+        self.validated.store(true, Ordering::Relaxed);
+    }
+}
+
 /// The schema's conventions, shared by every request of a process.
 pub struct Conventions {
-    documents: quick_cache::sync::Cache<Arc<str>, Arc<ExecutableDocument>>,
+    documents: quick_cache::sync::Cache<Arc<str>, Arc<Prepared>>,
     types: FieldTypes,
     max_aliases: usize,
 }
@@ -54,10 +82,7 @@ impl Conventions {
     /// Parses the request's query (or finds it parsed), checks the alias limit, and hands
     /// the document to the request so that async-graphql does not parse it again. The
     /// error when the query does not parse or has too many aliases.
-    pub fn prepare(
-        &self,
-        request: &mut Request,
-    ) -> Result<Arc<ExecutableDocument>, Box<ServerError>> {
+    pub fn prepare(&self, request: &mut Request) -> Result<Arc<Prepared>, Box<ServerError>> {
         let document = match self.documents.get(request.query.as_str()) {
             Some(document) => document,
             None => {
@@ -94,16 +119,63 @@ impl Conventions {
                         Code::GraphqlValidationFailed,
                     )));
                 }
-                let document = Arc::new(document);
+                let prepared = Arc::new(Prepared {
+                    document,
+                    validated: AtomicBool::new(false),
+                });
                 if request.query.len() <= CACHEABLE_QUERY_BYTES {
                     self.documents
-                        .insert(request.query.as_str().into(), document.clone());
+                        .insert(request.query.as_str().into(), prepared.clone());
                 }
-                document
+                prepared
             }
         };
-        request.set_parsed_query(ExecutableDocument::clone(&document));
+        request.set_parsed_query(document.document.clone());
         Ok(document)
+    }
+
+    /// Checks the request's variables against the types the operation declares, as the
+    /// spec's CoerceVariableValues does before anything executes: a required variable
+    /// that is missing or null, or a value its type cannot take, fails the whole request.
+    /// (async-graphql checks values only inside full validation, and a missing variable
+    /// only when a field reads it.) Without a single operation to run, there is nothing
+    /// to check; execution reports that.
+    pub fn check_variables(
+        &self,
+        document: &ExecutableDocument,
+        operation_name: Option<&str>,
+        variables: &Variables,
+    ) -> Result<(), Box<ServerError>> {
+        let operation = match (&document.operations, operation_name) {
+            (DocumentOperations::Single(operation), _) => operation,
+            (DocumentOperations::Multiple(operations), Some(name)) => match operations.get(name) {
+                Some(operation) => operation,
+                None => return Ok(()),
+            },
+            (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
+                match operations.values().next() {
+                    Some(operation) => operation,
+                    None => return Ok(()),
+                }
+            }
+            (DocumentOperations::Multiple(_), None) => return Ok(()),
+        };
+        for definition in &operation.node.variable_definitions {
+            let (name, ty) = (&definition.node.name.node, &definition.node.var_type.node);
+            let message = match variables.get(name) {
+                None if ty.nullable || definition.node.default_value.is_some() => continue,
+                None => format!(r#"Variable "${name}" of required type "{ty}" was not provided."#),
+                Some(value) => match self.types.coerce(ty, value) {
+                    Ok(()) => continue,
+                    Err(reason) => format!(r#"Variable "${name}" got an invalid value: {reason}"#),
+                },
+            };
+            return Err(Box::new(with_code(
+                ServerError::new(message, Some(definition.pos)),
+                Code::BadUserInput,
+            )));
+        }
+        Ok(())
     }
 
     /// Brings an executed response to the conventions: codes, nulls, field order.
@@ -131,19 +203,26 @@ struct FieldTypes {
     query_type: String,
     /// Type name -> field name -> type as written in SDL (`[LivePhotoEdge!]!`).
     fields: HashMap<String, HashMap<String, String>>,
+    /// Input object name -> its fields.
+    inputs: HashMap<String, Vec<InputField>>,
+}
+
+struct InputField {
+    name: String,
+    ty: Type,
+    has_default: bool,
 }
 
 impl FieldTypes {
     fn from_sdl(sdl: &str) -> Self {
         let mut fields: HashMap<String, HashMap<String, String>> = HashMap::new();
+        let mut inputs = HashMap::new();
         let mut query_type = "Query".to_owned();
         if let Ok(document) = parse_schema(sdl) {
             for definition in document.definitions {
                 match definition {
-                    TypeSystemDefinition::Type(ty) => {
-                        if let async_graphql::parser::types::TypeKind::Object(object) =
-                            &ty.node.kind
-                        {
+                    TypeSystemDefinition::Type(ty) => match &ty.node.kind {
+                        TypeKind::Object(object) => {
                             let entry = fields.entry(ty.node.name.node.to_string()).or_default();
                             for field in &object.fields {
                                 entry.insert(
@@ -152,7 +231,20 @@ impl FieldTypes {
                                 );
                             }
                         }
-                    }
+                        TypeKind::InputObject(input) => {
+                            let entry: Vec<InputField> = input
+                                .fields
+                                .iter()
+                                .map(|f| InputField {
+                                    name: f.node.name.node.to_string(),
+                                    ty: f.node.ty.node.clone(),
+                                    has_default: f.node.default_value.is_some(),
+                                })
+                                .collect();
+                            inputs.insert(ty.node.name.node.to_string(), entry);
+                        }
+                        _ => {}
+                    },
                     TypeSystemDefinition::Schema(schema) => {
                         if let Some(query) = &schema.node.query {
                             query_type = query.node.to_string();
@@ -165,7 +257,54 @@ impl FieldTypes {
         for type_fields in fields.values_mut() {
             type_fields.insert("__typename".into(), "String!".into());
         }
-        Self { query_type, fields }
+        Self {
+            query_type,
+            fields,
+            inputs,
+        }
+    }
+
+    /// Why `value` cannot be an input of type `ty`, by the spec's input coercion rules.
+    /// Names this schema does not define pass: validation reports those.
+    fn coerce(&self, ty: &Type, value: &Value) -> Result<(), String> {
+        if *value == Value::Null {
+            return match ty.nullable {
+                true => Ok(()),
+                false => Err(format!("null where {ty} must not be null")),
+            };
+        }
+        let name = match &ty.base {
+            BaseType::List(item) => {
+                return match value {
+                    Value::List(items) => items.iter().try_for_each(|v| self.coerce(item, v)),
+                    // A single value is a list of one.
+                    single => self.coerce(item, single),
+                };
+            }
+            BaseType::Named(name) => name.as_str(),
+        };
+        let Some(fields) = self.inputs.get(name) else {
+            return super::check_scalar(name, value).unwrap_or(Ok(()));
+        };
+        let Value::Object(object) = value else {
+            return Err(format!("{name} is an input object, not {value}"));
+        };
+        if let Some(unknown) = object
+            .keys()
+            .find(|key| !fields.iter().any(|f| f.name == key.as_str()))
+        {
+            return Err(format!("{name} has no field `{unknown}`"));
+        }
+        for field in fields {
+            match object.get(field.name.as_str()) {
+                Some(v) => self
+                    .coerce(&field.ty, v)
+                    .map_err(|e| format!("in `{}`: {e}", field.name))?,
+                None if field.ty.nullable || field.has_default => {}
+                None => return Err(format!("{name} needs its field `{}`", field.name)),
+            }
+        }
+        Ok(())
     }
 
     fn of(&self, parent: &str, field: &str) -> Option<&str> {

@@ -13,13 +13,16 @@ use std::sync::{
 
 use async_graphql::{
     Context, EmptyMutation, EmptySubscription, ErrorExtensionValues, InputObject, InputValueError,
-    InputValueResult, Object, Scalar, ScalarType, Schema, Value, ID,
+    InputValueResult, Object, Request, Response, Scalar, ScalarType, Schema, SchemaBuilder,
+    ValidationMode, Value, ID,
 };
 use chrono::{DateTime as ChronoDateTime, Utc};
 
 mod conventions;
+mod eager;
 
-pub use conventions::Conventions;
+pub use conventions::{Conventions, Prepared};
+use eager::Eager;
 
 use crate::{
     loader::{ListId, LoadError, PageKey, PageLoader, Slice},
@@ -59,12 +62,92 @@ static COUNTED_PAGE_SIZE: AtomicU32 = AtomicU32::new(Limits::DEFAULT.max_page_si
 
 /// Builds the schema. `limits` bounds `first`/`last`; the loader comes with each request.
 pub fn build(limits: Limits, query: QueryLimits) -> AppSchema {
+    builder(limits, query).finish()
+}
+
+fn builder(
+    limits: Limits,
+    query: QueryLimits,
+) -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
     COUNTED_PAGE_SIZE.fetch_max(limits.max_page_size, Ordering::Relaxed);
+    // No extensions: `Eager` relies on there being none (see `eager.rs`).
     Schema::build(Query, EmptyMutation, EmptySubscription)
         .data(limits)
         .limit_depth(query.max_depth)
         .limit_complexity(query.max_complexity)
-        .finish()
+}
+
+/// Runs GraphQL requests: the document parsed once per distinct text, validated in full
+/// until a run has accepted it, the conventions applied around every run.
+///
+/// Full validation is an eighth of a request's CPU and depends on the document alone,
+/// except for its check of variable values. So a document that passed it once runs on a
+/// second copy of the schema in async-graphql's fast mode, which keeps only the limits
+/// (depth, complexity, fragment cycles), and [`Conventions::check_variables`] checks the
+/// values of every request before it runs, whatever the cache holds.
+pub struct Executor {
+    strict: AppSchema,
+    fast: AppSchema,
+    conventions: Conventions,
+}
+
+impl Executor {
+    pub fn new(limits: Limits, query: QueryLimits) -> Self {
+        let strict = build(limits, query);
+        Self {
+            conventions: Conventions::new(&strict, query.max_aliases),
+            fast: builder(limits, query)
+                .validation_mode(ValidationMode::Fast)
+                .finish(),
+            strict,
+        }
+    }
+
+    /// Runs one operation; the request carries its [`PageLoader`] in its data.
+    pub async fn execute(&self, mut request: Request) -> Response {
+        let (prepared, operation) = match self.conventions.prepare(&mut request) {
+            Ok(prepared) => (prepared, request.operation_name.clone()),
+            Err(error) => return Response::from_errors(vec![*error]),
+        };
+        let checked = self.conventions.check_variables(
+            &prepared.document,
+            operation.as_deref(),
+            &request.variables,
+        );
+        if let Err(error) = checked {
+            return Response::from_errors(vec![*error]);
+        }
+        let validated = prepared.is_validated();
+        let schema = if validated { &self.fast } else { &self.strict };
+        let mut response = schema.execute(request).await;
+        // Validation errors, like every request-level error, come without a path.
+        if !validated && response.errors.iter().all(|e| !e.path.is_empty()) {
+            prepared.mark_validated();
+        }
+        self.conventions
+            .finish(&mut response, &prepared.document, operation.as_deref());
+        response
+    }
+}
+
+/// Whether `value` is an input the scalar `name` accepts, and why not; `None` when this
+/// schema has no scalar of that name. Variables are checked with it, by the same parsing
+/// that arguments go through.
+fn check_scalar(name: &str, value: &Value) -> Option<Result<(), String>> {
+    fn parse<T: async_graphql::InputType>(value: &Value) -> Result<(), String> {
+        T::parse(Some(value.clone()))
+            .map(drop)
+            .map_err(|e| e.into_server_error(Default::default()).message)
+    }
+    Some(match name {
+        "Int" => parse::<i32>(value),
+        "Float" => parse::<f64>(value),
+        "String" => parse::<String>(value),
+        "Boolean" => parse::<bool>(value),
+        "ID" => parse::<ID>(value),
+        "DateTime" => parse::<DateTime>(value),
+        _ => return None,
+    })
 }
 
 /// The SDL that `schema.graphql` holds and `complycube-graphql schema` prints.
@@ -224,7 +307,7 @@ impl Client {
             desc = "Only photos created or updated within these bounds. Cursors belong to the filter they were made under."
         )]
         filter: Option<LivePhotoFilter>,
-    ) -> async_graphql::Result<LivePhotoConnection> {
+    ) -> async_graphql::Result<Eager<LivePhotoConnection>> {
         let filter = filter.map(LivePhotoFilter::normalize).unwrap_or_default();
         let scope = Scope::of(&[self.id.as_str().as_bytes(), &filter.fingerprint_bytes()]);
         let args = RelayArgs {
@@ -254,7 +337,7 @@ impl Client {
                     error(Code::BadUserInput, too_many.to_string())
                 }
             })?;
-        Ok(LivePhotoConnection { slice, scope })
+        Ok(Eager(LivePhotoConnection { slice, scope }))
     }
 }
 
@@ -345,24 +428,30 @@ impl LivePhotoConnection {
 #[Object]
 impl LivePhotoConnection {
     /// The photos of this page, each with its cursor.
-    async fn edges(&self) -> Vec<LivePhotoEdge<'_>> {
+    async fn edges(&self) -> Vec<Eager<LivePhotoEdge<'_>>> {
         (self.slice.window.start..)
             .zip(&self.slice.items)
-            .map(|(position, node)| LivePhotoEdge {
-                connection: self,
-                position,
-                node,
+            .map(|(position, node)| {
+                Eager(LivePhotoEdge {
+                    connection: self,
+                    position,
+                    node,
+                })
             })
             .collect()
     }
 
     /// The photos of this page, without cursors.
-    async fn nodes(&self) -> Vec<LivePhoto> {
-        self.slice.items.iter().cloned().map(LivePhoto).collect()
+    async fn nodes(&self) -> Vec<Eager<LivePhoto>> {
+        self.slice
+            .items
+            .iter()
+            .map(|photo| Eager(LivePhoto(photo.clone())))
+            .collect()
     }
 
     /// Where this page lies in the whole list.
-    async fn page_info(&self) -> PageInfo {
+    async fn page_info(&self) -> Eager<PageInfo> {
         let window = self.slice.window;
         let (has_previous_page, has_next_page) = window::page_flags(window, self.slice.total);
         let (start_cursor, end_cursor) = if window.is_empty() {
@@ -373,12 +462,12 @@ impl LivePhotoConnection {
                 Some(self.cursor(window.end - 1)),
             )
         };
-        PageInfo {
+        Eager(PageInfo {
             has_previous_page,
             has_next_page,
             start_cursor,
             end_cursor,
-        }
+        })
     }
 
     /// How many photos the whole list holds under the filter (ComplyCube's `totalItems`).
@@ -403,8 +492,8 @@ impl LivePhotoEdge<'_> {
     }
 
     /// The live photo.
-    async fn node(&self) -> LivePhoto {
-        LivePhoto(self.node.clone())
+    async fn node(&self) -> Eager<LivePhoto> {
+        Eager(LivePhoto(self.node.clone()))
     }
 }
 
@@ -478,6 +567,97 @@ mod tests {
                 .unwrap()
                 .with_timezone(&Utc),
         ))
+    }
+
+    /// `check_variables` knows every input type: the scalars through `check_scalar`, input
+    /// objects from the SDL. A type it did not know would pass unchecked.
+    #[test]
+    fn every_input_type_is_known_to_the_variable_check() {
+        use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+        let sdl = async_graphql::parser::parse_schema(sdl()).unwrap();
+        let mut scalars = vec!["Int", "Float", "String", "Boolean", "ID"]
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>();
+        for definition in sdl.definitions {
+            if let TypeSystemDefinition::Type(ty) = definition {
+                match ty.node.kind {
+                    TypeKind::Scalar => scalars.push(ty.node.name.node.to_string()),
+                    TypeKind::Enum(_) => panic!("enums need a case in check_variables"),
+                    _ => {}
+                }
+            }
+        }
+        for scalar in scalars {
+            assert!(check_scalar(&scalar, &Value::Null).is_some(), "{scalar}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(64))]
+        /// Whether a query has been validated before (and so runs under fast validation)
+        /// never changes the answer, whatever the variables hold.
+        #[test]
+        fn cache_state_never_changes_the_answer(variables in variables()) {
+            const QUERY: &str = "query($id: ID!, $n: Int, $f: LivePhotoFilter, $on: Boolean!) { \
+                client(id: $id) { id @include(if: $on) \
+                livePhotos(first: $n, filter: $f) @include(if: false) { totalCount } } }";
+            let run = |executor: &Executor, variables: serde_json::Value| {
+                let request = Request::new(QUERY).variables(async_graphql::Variables::from_json(variables));
+                let response = futures::executor::block_on(executor.execute(request));
+                serde_json::to_value(&response).unwrap()
+            };
+            let fresh = Executor::new(Limits::DEFAULT, QueryLimits::default());
+            let warm = Executor::new(Limits::DEFAULT, QueryLimits::default());
+            let good = serde_json::json!({ "id": "5eb1276d96be4a0008713af5", "on": true });
+            let answer = run(&warm, good);
+            proptest::prop_assert!(answer.get("errors").is_none(), "{}", answer);
+            proptest::prop_assert_eq!(run(&fresh, variables.clone()), run(&warm, variables));
+        }
+    }
+
+    /// Variables of every shape, often close to right.
+    fn variables() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        use serde_json::{json, Value as Json};
+        let leaf = prop_oneof![
+            Just(Json::Null),
+            any::<bool>().prop_map(Json::from),
+            any::<i64>().prop_map(Json::from),
+            (-3i64..3).prop_map(|n| Json::from(n + i64::from(i32::MAX))),
+            any::<f64>().prop_map(Json::from),
+            Just(json!(5.0)),
+            Just(json!("5eb1276d96be4a0008713af5")),
+            Just(json!("2020-01-01T14:06:44.756Z")),
+            Just(json!("2020-02-30T00:00:00Z")),
+            ".{0,12}".prop_map(Json::from),
+        ];
+        let value = leaf.prop_recursive(2, 8, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..3).prop_map(Json::from),
+                proptest::collection::btree_map(
+                    prop_oneof![
+                        Just("createdAfter".to_owned()),
+                        Just("updatedBefore".to_owned()),
+                        Just("nope".to_owned()),
+                    ],
+                    inner,
+                    0..3,
+                )
+                .prop_map(|m| Json::Object(m.into_iter().collect())),
+            ]
+        });
+        proptest::collection::btree_map(
+            prop_oneof![
+                Just("id".to_owned()),
+                Just("n".to_owned()),
+                Just("f".to_owned()),
+                Just("on".to_owned()),
+            ],
+            value,
+            0..5,
+        )
+        .prop_map(|m| Json::Object(m.into_iter().collect()))
     }
 
     #[test]

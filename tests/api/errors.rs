@@ -315,3 +315,41 @@ fn assert_all_bad_user_input(response: &Value) {
         "{response}"
     );
 }
+
+/// Variables are checked before anything runs, as the spec's CoerceVariableValues says: a
+/// missing, null or ill-typed value fails the whole request (`data` is null), and the answer is
+/// the same whether or not the service has seen and validated the query before.
+#[tokio::test]
+async fn bad_variables_fail_the_whole_request_every_time() {
+    let app = TestApp::spawn().await;
+    let cases = [
+        json!({}),
+        json!({ "id": null }),
+        json!({ "id": THREE, "first": "ten" }),
+        json!({ "id": THREE, "first": 2_147_483_648_i64 }),
+        json!({ "id": THREE, "filter": { "createdAfter": "last tuesday" } }),
+        json!({ "id": THREE, "filter": { "createdSince": "2020-01-01T00:00:00Z" } }),
+        json!({ "id": THREE, "filter": "2020-01-01T00:00:00Z" }),
+    ];
+    let mut first_answers = Vec::new();
+    for variables in &cases {
+        first_answers.push(app.query(PAGE_QUERY, variables.clone()).await);
+        // A good request in between: the query is now known and validated.
+        let good = app.query(PAGE_QUERY, json!({ "id": THREE })).await;
+        assert!(good.get("errors").is_none(), "{good}");
+    }
+    for (variables, first) in cases.iter().zip(&first_answers) {
+        let again = app.query(PAGE_QUERY, variables.clone()).await;
+        assert_eq!(&again, first, "{variables}");
+        assert_eq!(again["data"], Value::Null, "{variables}: {again}");
+        assert_all_bad_user_input(&again);
+        let message = again["errors"][0]["message"].as_str().unwrap();
+        assert!(message.starts_with("Variable \"$"), "{message}");
+    }
+    let good_requests = cases.len() as u64;
+    assert_eq!(
+        app.calls(),
+        good_requests,
+        "only the good requests reach upstream"
+    );
+}
