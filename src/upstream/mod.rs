@@ -107,10 +107,12 @@ pub type Millis = i64;
 /// rather than through `chrono`'s formatter, which costs several times more.
 pub fn format_instant(t: &DateTime<Utc>) -> String {
     use chrono::{Datelike, Timelike};
-    let (year, ms) = (t.year(), t.timestamp_subsec_millis());
+    // The accessors of a `DateTime` apply its offset on every call; the naive ones do not.
+    let t = t.naive_utc();
+    let (year, ms) = (t.year(), t.nanosecond() / 1_000_000);
     // Leap seconds show as 1000 ms and more; `chrono` prints those as second 60.
     let (Ok(year @ 0..=9999), 0..=999) = (u32::try_from(year), ms) else {
-        return t.to_rfc3339_opts(SecondsFormat::Millis, true);
+        return t.and_utc().to_rfc3339_opts(SecondsFormat::Millis, true);
     };
     let mut text = *b"0000-00-00T00:00:00.000Z";
     let mut put = |at: usize, width: usize, mut n: u32| {
@@ -126,7 +128,8 @@ pub fn format_instant(t: &DateTime<Utc>) -> String {
     put(14, 2, t.minute());
     put(17, 2, t.second());
     put(20, 3, ms);
-    text.iter().map(|&b| char::from(b)).collect()
+    // Digits and ASCII punctuation only.
+    String::from_utf8_lossy(&text).into_owned()
 }
 
 /// Milliseconds since the epoch, formatted by [`format_instant`].
@@ -380,9 +383,14 @@ impl Upstream {
                 retry_after,
             });
         }
-        let page_body: LivePhotoPage = serde_json::from_slice(&body).map_err(|e| {
-            Error::InvalidResponse(format!("the live-photo list did not parse: {e}"))
-        })?;
+        // Checking UTF-8 once, over the whole body, is cheaper than serde_json checking
+        // each string it reads from bytes.
+        let page_body: LivePhotoPage = std::str::from_utf8(&body)
+            .map_err(|e| e.to_string())
+            .and_then(|text| serde_json::from_str(text).map_err(|e| e.to_string()))
+            .map_err(|e| {
+                Error::InvalidResponse(format!("the live-photo list did not parse: {e}"))
+            })?;
         wire::check_page(&page_body, page)?;
         Ok(page_body)
     }
