@@ -83,6 +83,7 @@ async fn unreadable_upstream_bodies_are_upstream_errors() {
         "not json",
         "{\"page\":1}",
         "{\"page\":1,\"pageSize\":20,\"totalItems\":3,\"pages\":1,\"items\":[]}",
+        "{\"page\":1,\"pageSize\":20,\"totalItems\":3,\"pages\":1,\"items\":[{\"id\":\"kyc-secret",
     ] {
         app.fault(Fault {
             status: Some(200),
@@ -99,6 +100,12 @@ async fn unreadable_upstream_bodies_are_upstream_errors() {
         assert_eq!(
             response["errors"][0]["extensions"]["upstream"]["type"],
             "invalid_response"
+        );
+        // The parser's message, not the photo data around the fault.
+        let message = response["errors"][0]["message"].as_str().unwrap();
+        assert!(
+            !message.contains("kyc-secret") && !message.contains('\n'),
+            "{message}"
         );
     }
 }
