@@ -319,6 +319,20 @@ fn list_item(ty: &str) -> Option<&str> {
     }
 }
 
+/// Whether `keys` come in the order of `fields` (some fields may be missing).
+fn in_order<'k>(keys: impl Iterator<Item = &'k Name>, fields: &[Selected<'_>]) -> bool {
+    let mut next = 0;
+    keys.into_iter().all(
+        |key| match fields[next..].iter().position(|f| f.key == key) {
+            Some(at) => {
+                next += at + 1;
+                true
+            }
+            None => false,
+        },
+    )
+}
+
 /// The value at `path` under `value`, if there is one.
 fn descend<'v>(value: &'v mut Value, path: &[PathSegment]) -> Option<&'v mut Value> {
     let Some((first, rest)) = path.split_first() else {
@@ -502,29 +516,28 @@ impl<'d> Shape<'d> {
                 }
             }
             Value::Object(map) => {
-                let rank = |name: &Name| {
-                    fields
-                        .iter()
-                        .position(|f| f.key == name)
-                        .unwrap_or(usize::MAX)
-                };
-                let mut previous = 0;
-                let sorted = map.keys().map(rank).all(|r| {
-                    let ok = r >= previous;
-                    previous = r;
-                    ok
-                });
-                if !sorted {
+                if !in_order(map.keys(), fields) {
+                    let rank = |name: &Name| {
+                        fields
+                            .iter()
+                            .position(|f| f.key == name)
+                            .unwrap_or(usize::MAX)
+                    };
                     map.sort_by_cached_key(|k, _| rank(k));
                 }
-                for field in fields {
+                // Keys and fields are now in the same order: walk them together.
+                let mut next = 0;
+                for (key, child) in map.iter_mut() {
+                    let Some(at) = fields[next..].iter().position(|f| f.key == key) else {
+                        continue;
+                    };
+                    let field = &fields[next + at];
+                    next += at + 1;
                     if field.subs.iter().all(|s| s.items.is_empty()) {
                         continue;
                     }
-                    if let Some(child) = map.get_mut(field.key) {
-                        let children = field.children.get_or_init(|| self.fields(&field.subs));
-                        self.order_as(child, children);
-                    }
+                    let children = field.children.get_or_init(|| self.fields(&field.subs));
+                    self.order_as(child, children);
                 }
             }
             _ => {}

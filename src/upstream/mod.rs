@@ -242,7 +242,8 @@ impl UpstreamSettings {
 #[derive(Clone)]
 pub struct Upstream {
     http: reqwest::Client,
-    list_url: Arc<str>,
+    /// `{base}/livePhotos`, parsed once.
+    list_url: reqwest::Url,
     auth: Option<HeaderValue>,
     /// Kept only to scrub it from anything upstream echoes back (see [`Error::redact`]).
     key: Option<ApiKey>,
@@ -254,7 +255,7 @@ pub struct Upstream {
 impl fmt::Debug for Upstream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Upstream")
-            .field("list_url", &self.list_url)
+            .field("list_url", &redacted_url(self.list_url.as_str()))
             .field("auth", &self.auth.as_ref().map(|_| "<redacted>"))
             .finish()
     }
@@ -288,9 +289,15 @@ impl Upstream {
                 redacted_url(base)
             ));
         }
+        let list_url = reqwest::Url::parse(&format!("{base}/livePhotos")).map_err(|e| {
+            format!(
+                "the upstream URL `{}` is not a URL: {e}",
+                redacted_url(base)
+            )
+        })?;
         Ok(Self {
             http,
-            list_url: format!("{base}/livePhotos").into(),
+            list_url,
             auth,
             key: settings.api_key.clone(),
             permits: Arc::new(Semaphore::new(settings.max_concurrency.max(1))),
@@ -362,13 +369,13 @@ impl Upstream {
         filter: &LivePhotoFilter,
         page: PageRequest,
     ) -> Result<LivePhotoPage, Error> {
-        let mut query: Vec<(&str, String)> = vec![
-            ("clientId", client.as_str().to_owned()),
-            ("page", page.page.to_string()),
-            ("pageSize", page.size.to_string()),
-        ];
-        query.extend(filter.query_pairs());
-        let mut request = self.http.get(&*self.list_url).query(&query);
+        let mut url = self.list_url.clone();
+        url.query_pairs_mut()
+            .append_pair("clientId", client.as_str())
+            .append_pair("page", &page.page.to_string())
+            .append_pair("pageSize", &page.size.to_string())
+            .extend_pairs(filter.query_pairs());
+        let mut request = self.http.get(url);
         if let Some(auth) = &self.auth {
             request = request.header(AUTHORIZATION, auth.clone());
         }
