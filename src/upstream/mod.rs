@@ -128,8 +128,8 @@ pub fn format_instant(t: &DateTime<Utc>) -> String {
     put(14, 2, t.minute());
     put(17, 2, t.second());
     put(20, 3, ms);
-    // Digits and ASCII punctuation only.
-    String::from_utf8_lossy(&text).into_owned()
+    // Digits and ASCII punctuation only, so always UTF-8.
+    std::str::from_utf8(&text).unwrap_or_default().to_owned()
 }
 
 /// Milliseconds since the epoch, formatted by [`format_instant`].
