@@ -147,7 +147,9 @@ impl Conventions {
         variables: &Variables,
     ) -> Result<(), Box<ServerError>> {
         let operation = match (&document.operations, operation_name) {
-            (DocumentOperations::Single(operation), _) => operation,
+            (DocumentOperations::Single(operation), None) => operation,
+            // A name for an anonymous operation: execution refuses it.
+            (DocumentOperations::Single(_), Some(_)) => return Ok(()),
             (DocumentOperations::Multiple(operations), Some(name)) => match operations.get(name) {
                 Some(operation) => operation,
                 None => return Ok(()),

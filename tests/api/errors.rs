@@ -360,3 +360,25 @@ async fn bad_variables_fail_the_whole_request_every_time() {
         "only the good requests reach upstream"
     );
 }
+
+/// Of several operations, only the one that runs has its variables checked.
+#[tokio::test]
+async fn only_the_chosen_operations_variables_are_checked() {
+    let app = TestApp::spawn().await;
+    let document = "query A($id: ID!) { client(id: $id) { id } } query B { __typename }";
+    let (status, body) = app
+        .post(json!({ "query": document, "operationName": "B" }))
+        .await;
+    assert_eq!(
+        (status, &body),
+        (200, &json!({ "data": { "__typename": "Query" } }))
+    );
+    let (_, body) = app
+        .post(json!({ "query": document, "operationName": "A" }))
+        .await;
+    assert_eq!(codes(&body), vec!["BAD_USER_INPUT"], "{body}");
+    assert!(body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("\"$id\""));
+}
