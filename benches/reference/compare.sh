@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # W1 side by side: this service and a straightforward Apollo Server 5 + DataLoader server
 # (benches/reference/apollo), against the same simulator, alternating over several rounds.
-# Usage: benches/reference/compare.sh [rounds] [seconds]   (after `cargo build --release`)
+# Usage: benches/reference/compare.sh [rounds] [seconds]   (after `cargo build --release`;
+# BIN=path compares another build of the service)
 # Needs wrk, node and npm (the Apollo server's packages are installed on first use).
 # Prints, per round and server, requests/s, p99 latency (wrk's), the server's CPU
 # milliseconds per request (utime + stime from /proc) and its peak RSS, then the medians.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root="$here/../.."
-bin="$root/target/release/complycube-graphql"
+bin=${BIN:-$root/target/release/complycube-graphql}
 lua="$root/benches/profile/w1.lua"
 rounds=${1:-3}
 seconds=${2:-5}
