@@ -147,3 +147,38 @@ async fn a_failed_nullable_field_is_null_not_missing() {
         "{response}"
     );
 }
+
+/// Fragments, inline fragments, `__typename` and a response key selected several times
+/// inside a page give exactly what the same selection written out once gives, byte for
+/// byte: fields merged by response key, in the order first selected.
+#[tokio::test]
+async fn fragments_and_repeated_keys_merge_as_the_spec_says() {
+    let app = TestApp::spawn().await;
+    let raw = |query: String| {
+        let http = reqwest::Client::new();
+        let url = app.url("/graphql");
+        async move {
+            let response = http.post(url).json(&json!({ "query": query })).send();
+            response.await.unwrap().text().await.unwrap()
+        }
+    };
+    let with_fragments = raw(format!(
+        r#"{{ client(id: "{THREE}") {{ livePhotos(first: 2) {{
+               __typename
+               edges {{ ...E node {{ id }} n: node {{ size }} node {{ ...P }} }}
+               pageInfo {{ ... on PageInfo {{ hasNextPage }} hasNextPage endCursor }} }} }} }}
+           fragment E on LivePhotoEdge {{ cursor node {{ __typename clientId }} }}
+           fragment P on LivePhoto {{ createdAt id }}"#
+    ))
+    .await;
+    let written_out = raw(format!(
+        r#"{{ client(id: "{THREE}") {{ livePhotos(first: 2) {{
+               __typename
+               edges {{ cursor node {{ __typename clientId id createdAt }} n: node {{ size }} }}
+               pageInfo {{ hasNextPage endCursor }} }} }} }}"#
+    ))
+    .await;
+    assert!(!with_fragments.contains("errors"), "{with_fragments}");
+    assert!(with_fragments.contains(r#""__typename":"LivePhoto""#));
+    assert_eq!(with_fragments, written_out);
+}
