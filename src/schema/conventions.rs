@@ -146,23 +146,10 @@ impl Conventions {
         operation_name: Option<&str>,
         variables: &Variables,
     ) -> Result<(), Box<ServerError>> {
-        let operation = match (&document.operations, operation_name) {
-            (DocumentOperations::Single(operation), None) => operation,
-            // A name for an anonymous operation: execution refuses it.
-            (DocumentOperations::Single(_), Some(_)) => return Ok(()),
-            (DocumentOperations::Multiple(operations), Some(name)) => match operations.get(name) {
-                Some(operation) => operation,
-                None => return Ok(()),
-            },
-            (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
-                match operations.values().next() {
-                    Some(operation) => operation,
-                    None => return Ok(()),
-                }
-            }
-            (DocumentOperations::Multiple(_), None) => return Ok(()),
+        let Some(operation) = find_operation(document, operation_name) else {
+            return Ok(());
         };
-        for definition in &operation.node.variable_definitions {
+        for definition in &operation.variable_definitions {
             let (name, ty) = (&definition.node.name.node, &definition.node.var_type.node);
             let message = match variables.get(name) {
                 None if ty.nullable || definition.node.default_value.is_some() => continue,
@@ -435,15 +422,22 @@ fn expanded_fields(document: &ExecutableDocument) -> Result<usize, String> {
     Ok(total)
 }
 
+/// The operation a request runs, as async-graphql picks it: the named one, or the only one.
+/// `None` when there is no such operation; execution reports that.
 fn find_operation<'d>(
     document: &'d ExecutableDocument,
     name: Option<&str>,
 ) -> Option<&'d OperationDefinition> {
-    document
-        .operations
-        .iter()
-        .find(|(op_name, _)| name.is_none() || op_name.map(Name::as_str) == name)
-        .map(|(_, op)| &op.node)
+    let operation = match (&document.operations, name) {
+        (DocumentOperations::Single(operation), None) => operation,
+        (DocumentOperations::Single(_), Some(_)) => return None,
+        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name)?,
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
+            operations.values().next()?
+        }
+        (DocumentOperations::Multiple(_), None) => return None,
+    };
+    Some(&operation.node)
 }
 
 /// A field as the query selected it: its response key, its name, its sub-selections.

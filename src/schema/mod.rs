@@ -21,7 +21,7 @@ use chrono::{DateTime as ChronoDateTime, Utc};
 mod conventions;
 mod eager;
 
-pub use conventions::{Conventions, Prepared};
+use conventions::Conventions;
 use eager::Eager;
 
 use crate::{
