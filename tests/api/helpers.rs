@@ -65,6 +65,16 @@ impl TestApp {
 
     /// POSTs any JSON body to `/graphql`; returns status and parsed body.
     pub async fn post(&self, body: Value) -> (u16, Value) {
+        let (status, text) = self.post_text(body).await;
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    /// POSTs any JSON body to `/graphql`; returns status and the body as sent (field order
+    /// and all).
+    pub async fn post_text(&self, body: Value) -> (u16, String) {
         let response = self
             .http
             .post(self.url("/graphql"))
@@ -75,10 +85,7 @@ impl TestApp {
         let status = response.status().as_u16();
         let text = response.text().await.unwrap();
         assert!(!text.contains(TEST_KEY), "the API key leaked: {text}");
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        (status, text)
     }
 
     /// Runs one query; asserts HTTP 200 and returns the GraphQL response.

@@ -99,15 +99,7 @@ async fn response_fields_come_in_query_order() {
              __typename }}
            fragment F on Query {{ frag: client(id: "{THREE}") {{ id }} }}"#
     );
-    let text = reqwest::Client::new()
-        .post(app.url("/graphql"))
-        .json(&json!({ "query": query }))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, text) = app.post_text(json!({ "query": query })).await;
     let at = |needle: &str| {
         text.find(needle)
             .unwrap_or_else(|| panic!("{needle} in {text}"))
@@ -155,12 +147,8 @@ async fn a_failed_nullable_field_is_null_not_missing() {
 async fn fragments_and_repeated_keys_merge_as_the_spec_says() {
     let app = TestApp::spawn().await;
     let raw = |query: String| {
-        let http = reqwest::Client::new();
-        let url = app.url("/graphql");
-        async move {
-            let response = http.post(url).json(&json!({ "query": query })).send();
-            response.await.unwrap().text().await.unwrap()
-        }
+        let body = json!({ "query": query });
+        async { app.post_text(body).await.1 }
     };
     let with_fragments = raw(format!(
         r#"{{ client(id: "{THREE}") {{ livePhotos(first: 2) {{
