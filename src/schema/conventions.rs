@@ -627,6 +627,8 @@ fn complete_codes(response: &mut Response) {
 }
 
 /// Messages of async-graphql for values the caller sent that do not fit the schema.
+/// (Its messages that start with "Variable" are validation's, about the document: unused,
+/// undefined or misplaced variables. Variable values are checked before execution.)
 fn is_bad_value(message: &str) -> bool {
     [
         "Invalid value for argument",
@@ -636,7 +638,6 @@ fn is_bad_value(message: &str) -> bool {
     ]
     .iter()
     .any(|p| message.contains(p))
-        || message.starts_with("Variable")
 }
 
 fn with_code(mut e: ServerError, code: Code) -> ServerError {

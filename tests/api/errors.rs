@@ -268,6 +268,18 @@ async fn broken_graphql_gets_a_code_too() {
     assert_eq!(codes(&response), vec!["GRAPHQL_PARSE_FAILED"]);
     let response = app.query("{ nope }", json!({})).await;
     assert_eq!(codes(&response), vec!["GRAPHQL_VALIDATION_FAILED"]);
+    // Variables that the document declares wrongly are the document's fault.
+    for query in [
+        "query($unused: Int) { __typename }",
+        "{ client(id: $undeclared) { id } }",
+    ] {
+        let response = app.query(query, json!({})).await;
+        assert_eq!(
+            codes(&response),
+            vec!["GRAPHQL_VALIDATION_FAILED"],
+            "{query}: {response}"
+        );
+    }
 }
 
 #[tokio::test]
