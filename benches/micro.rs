@@ -6,11 +6,11 @@
 use std::{sync::Arc, time::Duration};
 
 use complycube_graphql::{
-    loader::{page_loader, ListId, PageKey, Slice},
-    pagination::{cursor, planner, Limits, Scope, Window, WindowSpec},
+    loader::{ListId, Loaders, PageKey, Slice},
+    pagination::{cursor, planner, window, Limits, RelayArgs, Scope, Window},
     schema::{self, QueryLimits},
     simulator::data,
-    upstream::{ClientId, LivePhotoFilter, Upstream, UpstreamSettings},
+    upstream::{ClientId, LivePhotoFilter, Session, Upstream, UpstreamSettings},
 };
 use divan::{black_box, Bencher};
 
@@ -36,13 +36,18 @@ fn plan_ten_merged_windows() -> Vec<planner::PageRequest> {
 #[divan::bench]
 fn cursor_encode() -> String {
     let scope = Scope::of(&[b"5f1e0a3c9d2b4a0008a104e2", &[0u8; 36]]);
-    cursor::encode(black_box(1234), scope)
+    cursor::encode(
+        black_box(1234),
+        scope,
+        "5eb1b5f231778a0008d1c3f6",
+        1_577_887_604_756,
+    )
 }
 
 #[divan::bench]
 fn cursor_decode(bencher: Bencher) {
     let scope = Scope::of(&[b"5f1e0a3c9d2b4a0008a104e2", &[0u8; 36]]);
-    let text = cursor::encode(1234, scope);
+    let text = cursor::encode(1234, scope, "5eb1b5f231778a0008d1c3f6", 1_577_887_604_756);
     bencher.bench(|| cursor::decode(black_box(&text), scope));
 }
 
@@ -77,7 +82,15 @@ fn build_connection(bencher: Bencher, n: u64) {
             client: ClientId::parse("5f1e0a3c9d2b4a0008a104e2").unwrap(),
             filter: LivePhotoFilter::default(),
         },
-        window: WindowSpec::Range(Window::new(0, n)),
+        ask: window::ask(
+            &RelayArgs {
+                first: Some(n as i32),
+                ..RelayArgs::default()
+            },
+            Scope::of(&[b"unused"]),
+            Limits::DEFAULT,
+        )
+        .unwrap(),
     };
     let slice = Slice {
         window: Window::new(0, n),
@@ -86,16 +99,13 @@ fn build_connection(bencher: Bencher, n: u64) {
     };
     bencher.bench_local(|| {
         runtime.block_on(async {
-            let loader = page_loader(
-                upstream.clone(),
-                tokio::time::Instant::now() + Duration::from_secs(5),
-                128,
-            );
-            loader.prime(key.clone(), Ok(slice.clone())).await;
+            let session = Session::new(tokio::time::Instant::now() + Duration::from_secs(5), 128);
+            let loaders = Arc::new(Loaders::new(upstream.clone(), session));
+            loaders.prime_page(key.clone(), Ok(slice.clone())).await;
             let request = async_graphql::Request::new(CONNECTION_QUERY).variables(
                 async_graphql::Variables::from_json(serde_json::json!({ "first": n })),
             );
-            let response = executor.execute(request.data(loader)).await;
+            let response = executor.execute(request.data(loaders)).await;
             assert!(response.errors.is_empty(), "{:?}", response.errors);
             serde_json::to_vec(&response).unwrap()
         })

@@ -13,7 +13,7 @@ use crate::{
     pagination::Limits,
     schema::QueryLimits,
     simulator::{Fault, Mangle, SimulatorSettings},
-    upstream::{ApiKey, RetryPolicy, UpstreamSettings},
+    upstream::{ApiKey, RetryPolicy, UpstreamSettings, DEFAULT_MAX_DOWNLOAD_BYTES},
 };
 
 /// ComplyCube's production API.
@@ -123,6 +123,11 @@ pub struct ServeArgs {
     #[arg(long, env = "MAX_UPSTREAM_CALLS", default_value_t = 128)]
     pub max_upstream_calls: usize,
 
+    /// Largest image, in bytes, that `LivePhoto.download` returns; larger is an error, never
+    /// a truncated image. The default is ComplyCube's own upload maximum.
+    #[arg(long, env = "MAX_DOWNLOAD_BYTES", default_value_t = DEFAULT_MAX_DOWNLOAD_BYTES)]
+    pub max_download_bytes: usize,
+
     /// Largest upstream response body accepted, in bytes.
     #[arg(long, env = "UPSTREAM_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
     pub upstream_max_body_bytes: usize,
@@ -164,6 +169,7 @@ impl ServeArgs {
                 connect_timeout: self.upstream_connect_timeout,
                 request_timeout: self.upstream_timeout,
                 max_body_bytes: self.upstream_max_body_bytes,
+                max_download_bytes: self.max_download_bytes,
                 retry: RetryPolicy {
                     max_retries: self.upstream_retries,
                     base_delay: self.upstream_retry_base_delay,

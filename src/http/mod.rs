@@ -1,9 +1,9 @@
 //! The HTTP face of the service: `/graphql` (POST, GET, JSON-array batches), GraphiQL at
 //! `/` (served from the binary, so it works with no network), `/healthz`, body limits.
 //!
-//! The one thing to know: each HTTP request gets one fresh [`PageLoader`], shared by all
+//! The one thing to know: each HTTP request gets one fresh set of [`Loaders`], shared by all
 //! the operations of a batch, and the operations of a batch run concurrently so that the
-//! loader sees their windows together and merges them.
+//! loaders see their windows and ids together and merge them.
 
 use std::{future::Future, sync::Arc, time::Duration};
 
@@ -22,10 +22,10 @@ use serde_json::json;
 use tokio::{net::TcpListener, time::Instant};
 
 use crate::{
-    loader::page_loader,
+    loader::Loaders,
     pagination::Limits,
     schema::{Executor, QueryLimits},
-    upstream::{Upstream, UpstreamSettings},
+    upstream::{Session, Upstream, UpstreamSettings},
 };
 
 /// What the GraphQL service needs to run.
@@ -150,9 +150,11 @@ impl Service {
     }
 
     async fn run(&self, batch: BatchRequest, deadline: Instant) -> Response {
-        let loader = page_loader(self.0.upstream.clone(), deadline, self.0.max_upstream_calls);
-        let run =
-            |request: async_graphql::Request| self.0.executor.execute(request.data(loader.clone()));
+        let session = Session::new(deadline, self.0.max_upstream_calls);
+        let loaders = Arc::new(Loaders::new(self.0.upstream.clone(), session));
+        let run = |request: async_graphql::Request| {
+            self.0.executor.execute(request.data(loaders.clone()))
+        };
         let response = match batch {
             BatchRequest::Single(request) if request.query.trim().is_empty() => {
                 return bad_request(StatusCode::BAD_REQUEST, "the request has no `query`");

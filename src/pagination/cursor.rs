@@ -1,16 +1,21 @@
-//! Opaque cursors: a position in one client's filtered list, sealed against tampering.
+//! Opaque cursors: a position in one client's filtered list, and the item that stood
+//! there, sealed against tampering.
 //!
-//! Layout, base64url without padding:
-//! `[version: 1][offset: u32 BE][scope: 8 bytes][check: 4 bytes]` = 17 bytes, 23 characters.
+//! Layout of version 3 (minted now), base64url without padding:
+//! `[version: 1][offset: u32 BE][scope: 8][createdAt ms: i64 BE][id length: 1][id][check: 4]`,
+//! 26 bytes plus the id: 67 characters for ComplyCube's 24-character ids.
 //! `scope` is a fingerprint of the client id and the filter the cursor was minted under;
-//! `check` covers everything before it. The check is an integrity seal, not a secret: it
-//! turns an edited or truncated cursor into a clear error instead of a silent wrong page.
+//! `check` (CRC-32) covers everything before it. The check is an integrity seal, not a
+//! secret: it turns an edited or truncated cursor into a clear error instead of a silent
+//! wrong page.
 //!
-//! Version 2 (minted now) checks with CRC-32, which catches every change of up to 32
-//! consecutive bits, so any one edited character. Version 1 checked with a truncated
-//! SHA-256, which cost more than the rest of a page's cursors together; its cursors are
-//! still accepted. A later version can append an anchor (item id and `createdAt`) so
-//! cursors survive inserts at the head; the version byte is there for that.
+//! The anchor (the item's id and `createdAt`) is what makes paging survive photos added at
+//! the head or deleted: the offset is where the item was, and the loader checks that it is
+//! still there (folded into the page it fetches anyway) and finds it again by date when it
+//! moved. An id longer than [`MAX_ANCHOR_ID`] bytes is minted without an anchor (length 0).
+//!
+//! Versions 1 (truncated SHA-256) and 2 (CRC-32), `[version][offset][scope][check]` = 17
+//! bytes, carried no anchor; their cursors are still read, as positions only.
 
 use base64::{
     alphabet::URL_SAFE,
@@ -20,11 +25,20 @@ use base64::{
     Engine,
 };
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 
-/// The version minted; [`V1`] is still read.
-const VERSION: u8 = 2;
+/// The version minted; [`V1`] and [`V2`] are still read.
+const VERSION: u8 = 3;
 const V1: u8 = 1;
+const V2: u8 = 2;
+/// Length of a version 1 or 2 cursor.
 const LEN: usize = 1 + 4 + 8 + 4;
+/// Length of a version 3 cursor without its id.
+const V3_FIXED: usize = 1 + 4 + 8 + 8 + 1 + 4;
+/// The longest id an anchor carries (ComplyCube's are 24 characters).
+pub const MAX_ANCHOR_ID: usize = 64;
+/// No real cursor is longer than this, in characters; longer input is refused undecoded.
+const MAX_TEXT: usize = (V3_FIXED + MAX_ANCHOR_ID).div_ceil(3) * 4;
 const DOMAIN: &[u8] = b"complycube-graphql/livePhotos/cursor";
 
 /// Decoding forgives padding and stray trailing bits, so that an edited last character
@@ -71,43 +85,85 @@ pub enum CursorError {
     ForeignScope,
 }
 
-/// Mints the cursor of the item at `offset` in the list named by `scope`.
-pub fn encode(offset: u32, scope: Scope) -> String {
-    let mut bytes = [0u8; LEN];
-    bytes[0] = VERSION;
-    bytes[1..5].copy_from_slice(&offset.to_be_bytes());
-    bytes[5..13].copy_from_slice(&scope.0);
-    let check = crc_check(&bytes[..13]);
-    bytes[13..].copy_from_slice(&check);
+/// The item a cursor was minted on: what the loader looks for when the list has moved.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Anchor {
+    pub id: Arc<str>,
+    /// Its `createdAt`, in milliseconds since the epoch.
+    pub created_at: i64,
+}
+
+/// What a cursor says: a position, and (from version 3 on) the item that stood there.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Position {
+    pub offset: u32,
+    pub anchor: Option<Anchor>,
+}
+
+/// Mints the cursor of the item `id`, created at `created_at` (ms), at `offset` in the
+/// list named by `scope`.
+pub fn encode(offset: u32, scope: Scope, id: &str, created_at: i64) -> String {
+    let id = if id.len() <= MAX_ANCHOR_ID { id } else { "" };
+    let mut bytes = Vec::with_capacity(V3_FIXED + id.len());
+    bytes.push(VERSION);
+    bytes.extend_from_slice(&offset.to_be_bytes());
+    bytes.extend_from_slice(&scope.0);
+    let created_at = if id.is_empty() { 0 } else { created_at };
+    bytes.extend_from_slice(&created_at.to_be_bytes());
+    bytes.push(id.len() as u8);
+    bytes.extend_from_slice(id.as_bytes());
+    let check = crc_check(&bytes);
+    bytes.extend_from_slice(&check);
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// The offset a cursor names, if it is intact and was minted for `scope`.
-pub fn decode(cursor: &str, scope: Scope) -> Result<u32, CursorError> {
-    // A real cursor is 23 characters; refuse long input before decoding it.
-    if cursor.len() > 64 {
+/// What a cursor names, if it is intact and was minted for `scope`.
+pub fn decode(cursor: &str, scope: Scope) -> Result<Position, CursorError> {
+    if cursor.len() > MAX_TEXT {
         return Err(CursorError::WrongLength);
     }
     let bytes = LENIENT.decode(cursor).map_err(|_| CursorError::NotBase64)?;
-    if bytes.len() != LEN {
+    if bytes.len() < LEN {
         return Err(CursorError::WrongLength);
     }
-    let (payload, check) = bytes.split_at(13);
-    match payload[0] {
-        VERSION if crc_check(payload) == check => {}
-        V1 if sha_check(payload) == check => {}
+    let (payload, check) = bytes.split_at(bytes.len() - 4);
+    let intact = crc_check(payload) == check;
+    let anchor = match payload[0] {
+        VERSION if intact => Some(v3_anchor(payload)?),
+        V2 if intact && bytes.len() == LEN => None,
+        V1 if bytes.len() == LEN && sha_check(payload) == check => None,
         // Intact, in a layout this build does not know.
-        other if other > VERSION && crc_check(payload) == check => {
-            return Err(CursorError::UnknownVersion(other));
-        }
+        other if other > VERSION && intact => return Err(CursorError::UnknownVersion(other)),
+        V1 | V2 if bytes.len() != LEN => return Err(CursorError::WrongLength),
         _ => return Err(CursorError::Tampered),
-    }
-    if bytes[5..13] != scope.0 {
+    };
+    if payload[5..13] != scope.0 {
         return Err(CursorError::ForeignScope);
     }
     let mut offset = [0u8; 4];
-    offset.copy_from_slice(&bytes[1..5]);
-    Ok(u32::from_be_bytes(offset))
+    offset.copy_from_slice(&payload[1..5]);
+    Ok(Position {
+        offset: u32::from_be_bytes(offset),
+        anchor: anchor.flatten(),
+    })
+}
+
+/// The anchor of an intact version 3 payload (`None`: minted without one).
+fn v3_anchor(payload: &[u8]) -> Result<Option<Anchor>, CursorError> {
+    let fixed = V3_FIXED - 4;
+    if payload.len() < fixed || payload.len() - fixed != usize::from(payload[fixed - 1]) {
+        return Err(CursorError::WrongLength);
+    }
+    if payload.len() == fixed {
+        return Ok(None);
+    }
+    let mut created_at = [0u8; 8];
+    created_at.copy_from_slice(&payload[13..21]);
+    let id = std::str::from_utf8(&payload[fixed..]).map_err(|_| CursorError::Tampered)?;
+    Ok(Some(Anchor {
+        id: id.into(),
+        created_at: i64::from_be_bytes(created_at),
+    }))
 }
 
 fn crc_check(payload: &[u8]) -> [u8; 4] {
@@ -132,17 +188,63 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    const ID: &str = "5eb1b5f231778a0008d1c3f6";
+    const AT: i64 = 1_577_887_604_756;
+
     fn scope(name: &str) -> Scope {
         Scope::of(&[name.as_bytes()])
     }
 
+    fn anchored(offset: u32) -> Position {
+        Position {
+            offset,
+            anchor: Some(Anchor {
+                id: ID.into(),
+                created_at: AT,
+            }),
+        }
+    }
+
+    /// A cursor of an older layout: `[version][offset][scope][check]`.
+    fn legacy(version: u8, offset: u32, s: Scope) -> String {
+        let mut bytes = [0u8; LEN];
+        bytes[0] = version;
+        bytes[1..5].copy_from_slice(&offset.to_be_bytes());
+        bytes[5..13].copy_from_slice(&s.0);
+        let check = if version == V1 {
+            sha_check(&bytes[..13])
+        } else {
+            crc_check(&bytes[..13])
+        };
+        bytes[13..].copy_from_slice(&check);
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
     #[test]
-    fn a_cursor_is_short_and_url_safe() {
-        let c = encode(12345, scope("a"));
-        assert_eq!(c.len(), 23);
+    fn a_cursor_is_url_safe_and_carries_its_anchor() {
+        let c = encode(12345, scope("a"), ID, AT);
+        assert_eq!(c.len(), 67);
         assert!(c
             .chars()
             .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_'));
+        assert_eq!(decode(&c, scope("a")), Ok(anchored(12345)));
+    }
+
+    #[test]
+    fn an_overlong_id_is_minted_without_an_anchor() {
+        let long = "x".repeat(MAX_ANCHOR_ID + 1);
+        let c = encode(3, scope("a"), &long, AT);
+        assert_eq!(
+            decode(&c, scope("a")),
+            Ok(Position {
+                offset: 3,
+                anchor: None
+            })
+        );
+        assert!(c.len() <= MAX_TEXT);
+        let c = encode(3, scope("a"), &"y".repeat(MAX_ANCHOR_ID), AT);
+        assert!(c.len() <= MAX_TEXT);
+        assert!(decode(&c, scope("a")).unwrap().anchor.is_some());
     }
 
     #[test]
@@ -157,7 +259,7 @@ mod tests {
     #[test]
     fn an_edited_last_character_is_an_altered_cursor() {
         let s = scope("a");
-        let mut c = encode(7, s).into_bytes();
+        let mut c = encode(7, s, ID, AT).into_bytes();
         let last = c.len() - 1;
         c[last] = if c[last] == b'A' { b'B' } else { b'A' };
         let c = String::from_utf8(c).unwrap();
@@ -165,18 +267,19 @@ mod tests {
     }
 
     #[test]
-    fn version_1_cursors_still_work() {
-        // Minted by the previous release, whose checks were truncated SHA-256.
+    fn version_1_and_2_cursors_still_work_as_positions() {
         let s = scope("a");
-        let mut bytes = [0u8; LEN];
-        bytes[0] = V1;
-        bytes[1..5].copy_from_slice(&41u32.to_be_bytes());
-        bytes[5..13].copy_from_slice(&s.0);
-        let check = sha_check(&bytes[..13]);
-        bytes[13..].copy_from_slice(&check);
-        let v1 = URL_SAFE_NO_PAD.encode(bytes);
-        assert_eq!(decode(&v1, s), Ok(41));
-        assert_ne!(v1, encode(41, s));
+        for version in [V1, V2] {
+            let old = legacy(version, 41, s);
+            assert_eq!(
+                decode(&old, s),
+                Ok(Position {
+                    offset: 41,
+                    anchor: None
+                })
+            );
+            assert_eq!(decode(&old, scope("b")), Err(CursorError::ForeignScope));
+        }
     }
 
     #[test]
@@ -192,7 +295,7 @@ mod tests {
 
     #[test]
     fn a_cursor_of_another_scope_is_foreign() {
-        let c = encode(3, scope("a"));
+        let c = encode(3, scope("a"), ID, AT);
         assert_eq!(decode(&c, scope("b")), Err(CursorError::ForeignScope));
     }
 
@@ -203,22 +306,24 @@ mod tests {
 
     proptest! {
         #[test]
-        fn round_trips(offset in any::<u32>(), name in ".{0,30}") {
+        fn round_trips(offset in any::<u32>(), name in ".{0,30}", id in "[0-9a-f]{1,64}", at in any::<i64>()) {
             let s = scope(&name);
-            prop_assert_eq!(decode(&encode(offset, s), s), Ok(offset));
+            let want = Position { offset, anchor: Some(Anchor { id: id.as_str().into(), created_at: at }) };
+            prop_assert_eq!(decode(&encode(offset, s, &id, at), s), Ok(want));
         }
 
         #[test]
-        fn any_single_byte_change_is_caught(offset in any::<u32>(), at in 0usize..LEN, flip in 1u8..=255) {
+        fn any_single_byte_change_is_caught(offset in any::<u32>(), at in 0usize..50, flip in 1u8..=255) {
             let s = scope("x");
-            let mut bytes = URL_SAFE_NO_PAD.decode(encode(offset, s)).unwrap();
+            let mut bytes = URL_SAFE_NO_PAD.decode(encode(offset, s, ID, AT)).unwrap();
+            let at = at % bytes.len();
             bytes[at] ^= flip;
             let tampered = URL_SAFE_NO_PAD.encode(&bytes);
             prop_assert!(decode(&tampered, s).is_err());
         }
 
         #[test]
-        fn arbitrary_strings_never_panic(text in ".{0,80}") {
+        fn arbitrary_strings_never_panic(text in ".{0,160}") {
             let _ = decode(&text, scope("x"));
         }
     }

@@ -8,7 +8,7 @@
 //! loader fetches the likely window straight away, and that answer brings `n` with it.
 
 use super::{
-    cursor::{self, CursorError, Scope},
+    cursor::{self, Anchor, CursorError, Scope},
     planner,
 };
 
@@ -154,8 +154,44 @@ pub enum ArgsError {
     },
 }
 
+/// A cursor argument's anchor and the position it was minted at.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Anchored {
+    pub position: u64,
+    pub anchor: Anchor,
+}
+
+/// What one connection field asks for: its window as positions, and the anchors of its
+/// cursors, which the loader checks against what it fetches.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Ask {
+    pub spec: WindowSpec,
+    /// `first`, or the default page size when neither `first` nor `last` was given.
+    pub first: Option<u64>,
+    pub last: Option<u64>,
+    /// The `after` cursor's anchor (cursors of version 3 and later).
+    pub after: Option<Anchored>,
+    /// The `before` cursor's anchor.
+    pub before: Option<Anchored>,
+}
+
+impl Ask {
+    /// The positions the anchors stand at: fetched with the window, to check them.
+    pub fn anchor_windows(&self) -> impl Iterator<Item = Window> + '_ {
+        [&self.after, &self.before]
+            .into_iter()
+            .flatten()
+            .map(|a| Window::new(a.position, a.position + 1))
+    }
+}
+
 /// Turns Relay arguments into a window of the list named by `scope`.
 pub fn window(args: &RelayArgs<'_>, scope: Scope, limits: Limits) -> Result<WindowSpec, ArgsError> {
+    ask(args, scope, limits).map(|ask| ask.spec)
+}
+
+/// Turns Relay arguments into what the loader is asked for.
+pub fn ask(args: &RelayArgs<'_>, scope: Scope, limits: Limits) -> Result<Ask, ArgsError> {
     let mut first = count("first", args.first, limits)?;
     let last = count("last", args.last, limits)?;
     let after = position("after", args.after, scope)?;
@@ -163,12 +199,14 @@ pub fn window(args: &RelayArgs<'_>, scope: Scope, limits: Limits) -> Result<Wind
     if first.is_none() && last.is_none() {
         first = Some(u64::from(limits.default_page_size));
     }
+    let (after, after_anchor) = split(after);
+    let (before, before_anchor) = split(before);
 
     // ApplyCursorsToEdges: drop everything up to and including `after`, and from `before` on.
     let start = after.map_or(0, |a| a + 1);
     // Then `first` keeps the first items...
     let first_end = first.map(|f| start + f);
-    Ok(match last {
+    let spec = match last {
         // ...then `last` the last of those, counting back from an end that only the
         // list's length settles.
         Some(last) => WindowSpec::Tail {
@@ -181,7 +219,26 @@ pub fn window(args: &RelayArgs<'_>, scope: Scope, limits: Limits) -> Result<Wind
             let end = [before, first_end].into_iter().flatten().min();
             WindowSpec::Range(Window::new(start, end.unwrap_or(start)))
         }
+    };
+    Ok(Ask {
+        spec,
+        first,
+        last,
+        after: after_anchor,
+        before: before_anchor,
     })
+}
+
+/// A decoded cursor as its position and, when it has one, its anchor.
+fn split(position: Option<cursor::Position>) -> (Option<u64>, Option<Anchored>) {
+    let Some(cursor::Position { offset, anchor }) = position else {
+        return (None, None);
+    };
+    let position = u64::from(offset);
+    (
+        Some(position),
+        anchor.map(|anchor| Anchored { position, anchor }),
+    )
 }
 
 fn count(name: &'static str, value: Option<i32>, limits: Limits) -> Result<Option<u64>, ArgsError> {
@@ -201,9 +258,9 @@ fn position(
     name: &'static str,
     cursor: Option<&str>,
     scope: Scope,
-) -> Result<Option<u64>, ArgsError> {
+) -> Result<Option<cursor::Position>, ArgsError> {
     cursor
-        .map(|c| cursor::decode(c, scope).map(u64::from))
+        .map(|c| cursor::decode(c, scope))
         .transpose()
         .map_err(|error| ArgsError::Cursor { name, error })
 }
@@ -265,8 +322,8 @@ mod tests {
             // Cursors name positions that exist.
             let after = after.filter(|&a| a < n);
             let before = before.filter(|&b| b < n);
-            let after_c = after.map(|a| cursor::encode(a as u32, scope()));
-            let before_c = before.map(|b| cursor::encode(b as u32, scope()));
+            let after_c = after.map(|a| cursor::encode(a as u32, scope(), "a", 0));
+            let before_c = before.map(|b| cursor::encode(b as u32, scope(), "b", 0));
             let args = RelayArgs {
                 first: first.map(|v| v as i32),
                 after: after_c.as_deref(),
@@ -343,7 +400,7 @@ mod tests {
 
     #[test]
     fn an_after_cursor_past_the_end_gives_an_empty_page_not_the_first() {
-        let after = cursor::encode(50, scope());
+        let after = cursor::encode(50, scope(), "x", 0);
         let args = RelayArgs {
             first: Some(10),
             after: Some(&after),

@@ -25,7 +25,7 @@ use conventions::Conventions;
 use eager::Eager;
 
 use crate::{
-    loader::{ListId, LoadError, PageKey, PageLoader, Slice},
+    loader::{ListId, Loaders, PageKey, Slice},
     pagination::{cursor, window, Limits, RelayArgs, Scope},
     upstream::{self, ClientId},
 };
@@ -211,6 +211,7 @@ fn error(code: Code, message: impl Into<String>) -> async_graphql::Error {
 
 /// An upstream failure as the caller sees it: a code, and what ComplyCube said.
 fn upstream_error(e: &upstream::Error) -> async_graphql::Error {
+    let shown = e.to_string();
     let (code, status, kind, message) = match e {
         upstream::Error::Status { status, body, .. } => (
             match status {
@@ -231,6 +232,16 @@ fn upstream_error(e: &upstream::Error) -> async_graphql::Error {
         upstream::Error::InvalidResponse(m) => {
             (Code::UpstreamError, None, "invalid_response", m.as_str())
         }
+        upstream::Error::TooLarge { .. } => (
+            Code::UpstreamError,
+            None,
+            "invalid_response",
+            shown.as_str(),
+        ),
+        upstream::Error::ImageTooLarge { .. } => {
+            (Code::UpstreamError, None, "image_too_large", shown.as_str())
+        }
+        upstream::Error::TooManyCalls { .. } => return error(Code::BadUserInput, e.to_string()),
     };
     let mut upstream = async_graphql::indexmap::IndexMap::new();
     if let Some(status) = status {
@@ -238,7 +249,7 @@ fn upstream_error(e: &upstream::Error) -> async_graphql::Error {
     }
     upstream.insert(async_graphql::Name::new("type"), Value::from(kind));
     upstream.insert(async_graphql::Name::new("message"), Value::from(message));
-    let mut err = error(code, e.to_string());
+    let mut err = error(code, shown.clone());
     if let Some(ext) = err.extensions.as_mut() {
         ext.set("upstream", Value::Object(upstream));
         if let upstream::Error::Status {
@@ -317,26 +328,17 @@ impl Client {
             before: before.as_deref(),
         };
         let limits = *ctx.data::<Limits>()?;
-        let window = window::window(&args, scope, limits)
+        let ask = window::ask(&args, scope, limits)
             .map_err(|e| error(Code::BadUserInput, e.to_string()))?;
-        let loader = ctx.data::<PageLoader>()?;
+        let loaders = ctx.data::<Arc<Loaders>>()?;
         let key = PageKey {
             list: ListId {
                 client: self.id.clone(),
                 filter,
             },
-            window,
+            ask,
         };
-        let slice = loader
-            .try_load(key)
-            .await
-            .map_err(|e| error(Code::InternalServerError, e.to_string()))?
-            .map_err(|e| match &*e {
-                LoadError::Upstream(e) => upstream_error(e),
-                too_many @ LoadError::TooManyCalls { .. } => {
-                    error(Code::BadUserInput, too_many.to_string())
-                }
-            })?;
+        let slice = loaders.page(key).await.map_err(|e| upstream_error(&e))?;
         Ok(Eager(LivePhotoConnection { slice, scope }))
     }
 }
@@ -419,8 +421,14 @@ pub struct LivePhotoConnection {
 }
 
 impl LivePhotoConnection {
-    fn cursor(&self, position: u64) -> String {
-        cursor::encode(u32::try_from(position).unwrap_or(u32::MAX), self.scope)
+    /// The cursor of the item at `position`, anchored on that item.
+    fn cursor(&self, position: u64, item: &upstream::LivePhoto) -> String {
+        cursor::encode(
+            u32::try_from(position).unwrap_or(u32::MAX),
+            self.scope,
+            &item.id,
+            item.created_at.timestamp_millis(),
+        )
     }
 }
 
@@ -454,13 +462,13 @@ impl LivePhotoConnection {
     async fn page_info(&self) -> Eager<PageInfo> {
         let window = self.slice.window;
         let (has_previous_page, has_next_page) = window::page_flags(window, self.slice.total);
-        let (start_cursor, end_cursor) = if window.is_empty() {
-            (None, None)
-        } else {
-            (
-                Some(self.cursor(window.start)),
-                Some(self.cursor(window.end - 1)),
-            )
+        let items = &self.slice.items;
+        let (start_cursor, end_cursor) = match (items.first(), items.last()) {
+            (Some(first), Some(last)) => (
+                Some(self.cursor(window.start, first)),
+                Some(self.cursor(window.end - 1, last)),
+            ),
+            _ => (None, None),
         };
         Eager(PageInfo {
             has_previous_page,
@@ -488,7 +496,7 @@ impl LivePhotoEdge<'_> {
     /// An opaque cursor for this photo's position, for `after` or `before`. Valid only with
     /// the same client and filter.
     async fn cursor(&self) -> String {
-        self.connection.cursor(self.position)
+        self.connection.cursor(self.position, self.node)
     }
 
     /// The live photo.

@@ -24,6 +24,20 @@ pub enum Error {
     /// An answer we cannot use: not JSON, wrong shape, or inconsistent.
     #[error("ComplyCube sent an unusable response: {0}")]
     InvalidResponse(String),
+    /// A body larger than we accept for its endpoint.
+    #[error("ComplyCube sent an unusable response: the response body exceeds {limit} bytes")]
+    TooLarge { limit: usize },
+    /// An image larger than `--max-download-bytes`: refused whole, never truncated.
+    #[error(
+        "the image is larger than the {limit} bytes this service returns (--max-download-bytes)"
+    )]
+    ImageTooLarge { limit: usize },
+    /// The GraphQL request would need more upstream calls than one request may make; no
+    /// call was made for the part that did not fit.
+    #[error(
+        "this request needs more than {limit} calls to ComplyCube; ask for fewer or nearer pages"
+    )]
+    TooManyCalls { limit: usize },
 }
 
 impl Error {
@@ -33,8 +47,16 @@ impl Error {
         match self {
             Self::Status { status, .. } => matches!(status, 429 | 502 | 503 | 504),
             Self::Unreachable(_) | Self::Timeout => true,
-            Self::InvalidResponse(_) => false,
+            Self::InvalidResponse(_)
+            | Self::TooLarge { .. }
+            | Self::ImageTooLarge { .. }
+            | Self::TooManyCalls { .. } => false,
         }
+    }
+
+    /// Whether ComplyCube said the resource does not exist.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Self::Status { status: 404, .. })
     }
 
     /// How long upstream asked us to wait, if it did.
@@ -71,7 +93,10 @@ impl Error {
             },
             Self::Unreachable(m) => Self::Unreachable(scrub(m)),
             Self::InvalidResponse(m) => Self::InvalidResponse(scrub(m)),
-            Self::Timeout => Self::Timeout,
+            other @ (Self::Timeout
+            | Self::TooLarge { .. }
+            | Self::ImageTooLarge { .. }
+            | Self::TooManyCalls { .. }) => other,
         }
     }
 

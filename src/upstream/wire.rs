@@ -56,6 +56,81 @@ pub struct LivePhotoPage {
     pub items: Vec<LivePhoto>,
 }
 
+/// `GET /livePhotos/:id/download`: the image, base64-encoded (standard alphabet).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LivePhotoDownload {
+    pub file_name: String,
+    pub content_type: String,
+    pub data: String,
+}
+
+/// `GET /clients/:id`, as far as this service exposes it.
+///
+/// Identity numbers (`ssn`, `socialInsuranceNumber`, `nationalIdentityNumber`,
+/// `taxIdentificationNumber`) and `metadata` are deliberately not fields here: what is
+/// never read cannot leak, under any name.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientDetails {
+    pub id: String,
+    /// `person` or `company`.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub entity_name: Option<String>,
+    pub email: Option<String>,
+    pub mobile: Option<String>,
+    pub telephone: Option<String>,
+    pub external_id: Option<String>,
+    /// `YYYY-MM-DD`, as ComplyCube sends it.
+    pub joined_date: Option<String>,
+    pub person_details: Option<PersonDetails>,
+    pub company_details: Option<CompanyDetails>,
+    #[serde(default, with = "optional_millis")]
+    pub created_at: Option<DateTime<Utc>>,
+    #[serde(default, with = "optional_millis")]
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// A person's details, without identity numbers (see [`ClientDetails`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonDetails {
+    pub first_name: Option<String>,
+    pub middle_name: Option<String>,
+    pub last_name: Option<String>,
+    pub dob: Option<String>,
+    pub gender: Option<String>,
+    pub nationality: Option<String>,
+    pub birth_country: Option<String>,
+}
+
+/// A company's details.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CompanyDetails {
+    pub name: Option<String>,
+    pub website: Option<String>,
+    pub registration_number: Option<String>,
+    pub incorporation_country: Option<String>,
+    pub incorporation_type: Option<String>,
+}
+
+/// An optional date in ComplyCube's format; `null` or absent is `None`.
+mod optional_millis {
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+        let Some(text) = Option::<std::borrow::Cow<'de, str>>::deserialize(d)? else {
+            return Ok(None);
+        };
+        DateTime::parse_from_rfc3339(&text)
+            .map(|t| Some(t.with_timezone(&Utc)))
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 /// ComplyCube's error body: `{"type","message","param"?}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {

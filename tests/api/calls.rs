@@ -15,8 +15,10 @@ async fn one_page_costs_one_exact_request() {
     );
 }
 
+/// The page after a cursor is fetched together with the cursor's own position, to check
+/// that its photo is still there: still one request.
 #[tokio::test]
-async fn the_second_page_is_one_aligned_request() {
+async fn the_second_page_is_one_request_that_also_checks_the_cursor() {
     let app = TestApp::spawn().await;
     let first = page(&app, json!({ "id": THIRTY_SEVEN, "first": 10 })).await;
     app.reset_calls();
@@ -27,7 +29,7 @@ async fn the_second_page_is_one_aligned_request() {
     .await;
     assert_eq!(
         app.sim.request_log(),
-        vec![format!("clientId={THIRTY_SEVEN}&page=2&pageSize=10")]
+        vec![format!("clientId={THIRTY_SEVEN}&page=1&pageSize=20")]
     );
 }
 

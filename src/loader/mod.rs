@@ -1,0 +1,159 @@
+//! One GraphQL request's loaders: pages of lists, photos, clients and downloads, sharing
+//! one [`Session`] (deadline and call budget) and what they have fetched.
+//!
+//! The one thing to know: [`Loaders`] lives exactly as long as one HTTP request (the
+//! dataloader crate's caches never expire), and everything in it is per request, so
+//! requests never share results. Within a request, every id is fetched once, whatever the
+//! aliases, fragments or batched operations that ask for it, and a photo that a list
+//! already brought costs no lookup.
+
+mod lookups;
+mod pages;
+
+use std::sync::{
+    atomic::{AtomicUsize, Ordering},
+    Arc, Mutex, OnceLock,
+};
+
+use tokio::sync::Notify;
+
+pub use lookups::{ClientLookup, DownloadLookup, Lookup, PhotoLookup};
+pub use pages::{ListId, PageKey, PageLoader, Slice, SliceResult};
+
+use crate::upstream::{
+    self, ClientDetails, ClientId, LivePhoto, LivePhotoDownload, PhotoId, Session, Upstream,
+};
+
+/// What a lookup loads, or why it could not: shared by every field that asked.
+pub type Loaded<T> = Result<T, Arc<upstream::Error>>;
+
+/// The loaders of one GraphQL request. Lookup loaders are made on first use: a request
+/// that only lists photos pays for none of them.
+pub struct Loaders {
+    upstream: Upstream,
+    session: Arc<Session>,
+    listed: Arc<Listed>,
+    pages: PageLoader,
+    photos: OnceLock<lookups::LookupLoader<PhotoLookup>>,
+    clients: OnceLock<lookups::LookupLoader<ClientLookup>>,
+    downloads: OnceLock<lookups::LookupLoader<DownloadLookup>>,
+}
+
+impl Loaders {
+    pub fn new(upstream: Upstream, session: Session) -> Self {
+        let session = Arc::new(session);
+        let listed = Arc::new(Listed::default());
+        Self {
+            pages: pages::page_loader(upstream.clone(), session.clone(), listed.clone()),
+            upstream,
+            session,
+            listed,
+            photos: OnceLock::new(),
+            clients: OnceLock::new(),
+            downloads: OnceLock::new(),
+        }
+    }
+
+    /// One window of a list.
+    pub async fn page(&self, key: PageKey) -> SliceResult {
+        let _pending = self.listed.pending();
+        self.pages.try_load(key).await.unwrap_or_else(lost)
+    }
+
+    /// Puts a known answer in place, as if fetched (benchmarks measure resolution alone).
+    pub async fn prime_page(&self, key: PageKey, value: SliceResult) {
+        self.pages.prime(key, value).await;
+    }
+
+    /// A live photo by id; `None` when ComplyCube has no such photo.
+    pub async fn photo(&self, id: PhotoId) -> Loaded<Option<Arc<LivePhoto>>> {
+        self.lookup(&self.photos, id).await
+    }
+
+    /// A client's details; `None` when ComplyCube has no such client.
+    pub async fn client(&self, id: ClientId) -> Loaded<Option<Arc<ClientDetails>>> {
+        self.lookup(&self.clients, id).await
+    }
+
+    /// A live photo's image.
+    pub async fn download(&self, id: PhotoId) -> Loaded<Arc<LivePhotoDownload>> {
+        self.lookup(&self.downloads, id).await
+    }
+
+    async fn lookup<L: Lookup>(
+        &self,
+        loader: &OnceLock<lookups::LookupLoader<L>>,
+        key: L::Key,
+    ) -> Loaded<L::Value> {
+        let loader = loader.get_or_init(|| {
+            lookups::lookup_loader(
+                self.upstream.clone(),
+                self.session.clone(),
+                self.listed.clone(),
+            )
+        });
+        loader.try_load(key).await.unwrap_or_else(lost)
+    }
+}
+
+/// A key the batch function did not answer: every batch function here answers every key,
+/// so this is a bug, reported as an error rather than a panic.
+fn lost<T>(e: std::io::Error) -> Loaded<T> {
+    tracing::error!(error = %e, "a loader lost a key");
+    Err(Arc::new(upstream::Error::InvalidResponse(
+        "internal error: an answer was lost".into(),
+    )))
+}
+
+/// The photos that lists of this request have brought, and how many list loads are still
+/// under way, so that a lookup of a listed photo waits for the list instead of calling.
+#[derive(Default)]
+pub struct Listed {
+    photos: Mutex<Vec<Arc<LivePhoto>>>,
+    pending: AtomicUsize,
+    settled: Notify,
+}
+
+impl Listed {
+    fn announce(&self, items: &[Arc<LivePhoto>]) {
+        self.photos
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(items);
+    }
+
+    fn find(&self, id: &str) -> Option<Arc<LivePhoto>> {
+        let photos = self.photos.lock().unwrap_or_else(|p| p.into_inner());
+        photos.iter().find(|p| p.id == id).cloned()
+    }
+
+    /// Counts a list load as under way until the guard drops.
+    fn pending(&self) -> Pending<'_> {
+        self.pending.fetch_add(1, Ordering::SeqCst);
+        Pending(self)
+    }
+
+    /// Completes once no list load is under way. List loads never wait for lookups, so
+    /// this cannot deadlock; the request's deadline bounds it like everything else.
+    async fn settled(&self) {
+        loop {
+            let notified = self.settled.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.pending.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+struct Pending<'a>(&'a Listed);
+
+impl Drop for Pending<'_> {
+    fn drop(&mut self) {
+        if self.0.pending.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.settled.notify_waiters();
+        }
+    }
+}

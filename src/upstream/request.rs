@@ -1,0 +1,207 @@
+//! The one request path to ComplyCube. Every typed endpoint goes through [`Upstream::call`]:
+//!
+//! ```text
+//! budget (Session) -> retry with backoff and Retry-After -> deadline -> permit -> HTTP
+//!                  -> status and body cap -> key scrubbed from any error
+//! ```
+//!
+//! The one thing to know: this is the seam that a rate budget and a cache wrap (issue 7):
+//! a cache in front of `call`, a rate slot inside `attempt` beside the permit, so that
+//! retries spend the budget too.
+
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable};
+use chrono::{DateTime, Utc};
+use futures::future::join_all;
+use reqwest::header::AUTHORIZATION;
+use tokio::time::Instant;
+
+use super::{Endpoint, Error, ErrorBody, Session, Upstream};
+
+impl Upstream {
+    /// Calls every endpoint of `endpoints` concurrently, after taking as many calls from the
+    /// request's budget (all or none: the error when the budget cannot cover them). Each
+    /// answer is the body of a 2xx response, or why there is none.
+    pub(super) async fn call_all<T>(
+        &self,
+        endpoints: &[Endpoint<'_>],
+        session: &Session,
+        read: impl Fn(&Endpoint<'_>, Vec<u8>) -> Result<T, Error>,
+    ) -> Result<Vec<Result<T, Error>>, Error> {
+        session.reserve(endpoints.len())?;
+        let read = &read;
+        Ok(join_all(
+            endpoints
+                .iter()
+                .map(|e| self.call(e, session.deadline(), move |body| read(e, body))),
+        )
+        .await)
+    }
+
+    /// One endpoint, one call from the budget.
+    pub(super) async fn call_one<T>(
+        &self,
+        endpoint: &Endpoint<'_>,
+        session: &Session,
+        read: impl Fn(Vec<u8>) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        session.reserve(1)?;
+        self.call(endpoint, session.deadline(), read).await
+    }
+
+    /// One call, retried as [`super::RetryPolicy`] says while `deadline` allows. `read`
+    /// turns a successful body into its value: what it refuses is an error like any other,
+    /// scrubbed of the key (a body may quote it), and not retried.
+    async fn call<T>(
+        &self,
+        endpoint: &Endpoint<'_>,
+        deadline: Instant,
+        read: impl Fn(Vec<u8>) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let read = &read;
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(self.retry.base_delay)
+            .with_max_delay(self.retry.max_delay)
+            .with_max_times(self.retry.max_retries)
+            .with_jitter();
+        let cap = self.retry.retry_after_cap;
+        (|| self.attempt(endpoint, deadline, read))
+            .retry(backoff)
+            .sleep(tokio::time::sleep)
+            .when(Error::is_retryable)
+            .adjust(|error, backoff| {
+                let wait = match (error.retry_after(), backoff?) {
+                    (Some(asked), _) if asked > cap => return None,
+                    (Some(asked), backoff) => asked.max(backoff),
+                    (None, backoff) => backoff,
+                };
+                (Instant::now() + wait < deadline).then_some(wait)
+            })
+            .notify(|error, wait| {
+                tracing::debug!(endpoint = endpoint.name(), %error, ?wait, "retrying ComplyCube");
+            })
+            .await
+    }
+
+    /// One attempt, bounded by the deadline (waiting for a permit included). Errors come
+    /// out with the key scrubbed.
+    async fn attempt<T>(
+        &self,
+        endpoint: &Endpoint<'_>,
+        deadline: Instant,
+        read: impl Fn(Vec<u8>) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let outcome = tokio::time::timeout_at(deadline, async {
+            let _permit =
+                self.permits.acquire().await.map_err(|_| {
+                    Error::Unreachable("the upstream client is shutting down".into())
+                })?;
+            self.send(endpoint).await
+        })
+        .await
+        .unwrap_or(Err(Error::Timeout))
+        .and_then(read);
+        outcome.map_err(|e| match &self.key {
+            Some(key) => e.redact(key),
+            None => e,
+        })
+    }
+
+    async fn send(&self, endpoint: &Endpoint<'_>) -> Result<Vec<u8>, Error> {
+        let mut request = self.http.get(endpoint.url(self));
+        if let Some(auth) = &self.auth {
+            request = request.header(AUTHORIZATION, auth.clone());
+        }
+        let response = request.send().await.map_err(Error::from_reqwest)?;
+        let status = response.status();
+        let retry_after = retry_after(response.headers());
+        let body = read_body(response, endpoint.max_body_bytes(self)).await?;
+        if !status.is_success() {
+            return Err(Error::Status {
+                status: status.as_u16(),
+                body: error_body(status, &body),
+                retry_after,
+            });
+        }
+        Ok(body)
+    }
+}
+
+async fn read_body(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, Error> {
+    if response
+        .content_length()
+        .is_some_and(|len| len > limit as u64)
+    {
+        return Err(Error::TooLarge { limit });
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(Error::from_reqwest)? {
+        if body.len() + chunk.len() > limit {
+            return Err(Error::TooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// The documented error body, or a stand-in naming the status when the body is not one.
+fn error_body(status: reqwest::StatusCode, body: &[u8]) -> ErrorBody {
+    serde_json::from_slice(body).unwrap_or_else(|_| ErrorBody {
+        kind: "unknown".into(),
+        message: format!(
+            "HTTP {} {}",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or("")
+        )
+        .trim_end()
+        .to_owned(),
+        param: None,
+    })
+}
+
+/// `Retry-After` as seconds or as an HTTP date (a date in the past means now).
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let text = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Some(Duration::from_secs(seconds.min(86_400)));
+    }
+    let at = DateTime::parse_from_rfc2822(text).ok()?;
+    Some(
+        (at.with_timezone(&Utc) - Utc::now())
+            .to_std()
+            .unwrap_or_default(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use reqwest::header::HeaderValue;
+
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("retry-after", HeaderValue::from_static("3"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(3)));
+        headers.insert(
+            "retry-after",
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
+        assert_eq!(retry_after(&headers), Some(Duration::ZERO));
+        let soon = (Utc::now() + chrono::Duration::seconds(30)).to_rfc2822();
+        headers.insert("retry-after", HeaderValue::from_str(&soon).unwrap());
+        let wait = retry_after(&headers).unwrap();
+        assert!(
+            wait > Duration::from_secs(25) && wait <= Duration::from_secs(30),
+            "{wait:?}"
+        );
+        headers.insert("retry-after", HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&headers), None);
+    }
+}
