@@ -32,7 +32,6 @@ use conventions::Conventions;
 pub use error::Code;
 pub use photo::LivePhoto;
 pub use query::{Client, LivePhotoFilter, Query};
-use scalars::check_scalar;
 pub use scalars::DateTime;
 
 use crate::pagination::Limits;
