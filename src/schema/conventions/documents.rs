@@ -1,0 +1,231 @@
+//! Documents: parsed once per distinct query text, and refused before anything walks them
+//! when their fragments expand too far or they alias too much.
+//!
+//! The one thing to know: a cached [`Prepared`] document is shared by every request that
+//! sends the same text, and remembers whether full validation has accepted it.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+};
+
+use async_graphql::{
+    parser::{
+        parse_query,
+        types::{
+            DocumentOperations, ExecutableDocument, OperationDefinition, Selection, SelectionSet,
+        },
+    },
+    Name, Request, ServerError,
+};
+
+use super::codes::with_code;
+use crate::schema::Code;
+
+/// Most field selections a document may make once its fragments are expanded. GraphiQL's
+/// introspection query makes about 200; fragments that spread each other ten times over
+/// ten levels would make 10^10, and must be refused before anything walks them.
+const MAX_EXPANDED_FIELDS: usize = 10_000;
+
+/// Queries longer than this are parsed every time rather than cached.
+const CACHEABLE_QUERY_BYTES: usize = 8 * 1024;
+/// Distinct query texts kept parsed. Frontends send a handful; variables vary, not text.
+const CACHED_QUERIES: usize = 128;
+
+/// A parsed query, shared by the requests that send the same text.
+pub struct Prepared {
+    pub document: ExecutableDocument,
+    /// Set once full validation has accepted the document.
+    validated: AtomicBool,
+}
+
+impl Prepared {
+    /// Whether full validation has accepted this document before. Only its variables'
+    /// values can then make a request invalid, and [`Conventions::check_variables`]
+    /// checks those.
+    pub fn is_validated(&self) -> bool {
+        self.validated.load(Ordering::Relaxed)
+    }
+
+    pub fn mark_validated(&self) {
+        self.validated.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The document cache and the limits checked when a document enters it.
+pub(super) struct Documents {
+    cache: quick_cache::sync::Cache<Arc<str>, Arc<Prepared>>,
+    max_aliases: usize,
+}
+
+impl Documents {
+    pub(super) fn new(max_aliases: usize) -> Self {
+        Self {
+            cache: quick_cache::sync::Cache::new(CACHED_QUERIES),
+            max_aliases,
+        }
+    }
+
+    /// Parses the request's query (or finds it parsed), checks the alias limit, and hands
+    /// the document to the request so that async-graphql does not parse it again. The
+    /// error when the query does not parse or has too many aliases.
+    pub(super) fn prepare(&self, request: &mut Request) -> Result<Arc<Prepared>, Box<ServerError>> {
+        let document = match self.cache.get(request.query.as_str()) {
+            Some(document) => document,
+            None => {
+                let document = parse_query(&request.query).map_err(|e| {
+                    Box::new(with_code(ServerError::from(e), Code::GraphqlParseFailed))
+                })?;
+                let fields = expanded_fields(&document).map_err(|message| {
+                    Box::new(with_code(
+                        ServerError::new(message, None),
+                        Code::GraphqlValidationFailed,
+                    ))
+                })?;
+                if fields > MAX_EXPANDED_FIELDS {
+                    return Err(Box::new(with_code(
+                        ServerError::new(
+                            format!(
+                                "the query selects {fields} fields once its fragments are expanded, more than the {MAX_EXPANDED_FIELDS} allowed"
+                            ),
+                            None,
+                        ),
+                        Code::GraphqlValidationFailed,
+                    )));
+                }
+                let aliases = count_aliases(&document);
+                if aliases > self.max_aliases {
+                    return Err(Box::new(with_code(
+                        ServerError::new(
+                            format!(
+                                "the query has {aliases} aliased fields, more than the {} allowed",
+                                self.max_aliases
+                            ),
+                            None,
+                        ),
+                        Code::GraphqlValidationFailed,
+                    )));
+                }
+                let prepared = Arc::new(Prepared {
+                    document,
+                    validated: AtomicBool::new(false),
+                });
+                if request.query.len() <= CACHEABLE_QUERY_BYTES {
+                    self.cache
+                        .insert(request.query.as_str().into(), prepared.clone());
+                }
+                prepared
+            }
+        };
+        request.set_parsed_query(document.document.clone());
+        Ok(document)
+    }
+}
+
+/// Aliased fields in every operation and fragment of a document.
+fn count_aliases(document: &ExecutableDocument) -> usize {
+    fn in_set(set: &SelectionSet) -> usize {
+        set.items
+            .iter()
+            .map(|selection| match &selection.node {
+                Selection::Field(f) => {
+                    usize::from(f.node.alias.is_some()) + in_set(&f.node.selection_set.node)
+                }
+                Selection::InlineFragment(i) => in_set(&i.node.selection_set.node),
+                Selection::FragmentSpread(_) => 0,
+            })
+            .sum()
+    }
+    document
+        .operations
+        .iter()
+        .map(|(_, op)| in_set(&op.node.selection_set.node))
+        .chain(
+            document
+                .fragments
+                .values()
+                .map(|f| in_set(&f.node.selection_set.node)),
+        )
+        .sum()
+}
+
+/// The number of field selections in a document with every fragment spread expanded,
+/// counted without expanding anything (each fragment's count is memoised), or why the
+/// document cannot be expanded: a fragment that spreads itself.
+fn expanded_fields(document: &ExecutableDocument) -> Result<usize, String> {
+    struct Counter<'d> {
+        document: &'d ExecutableDocument,
+        done: HashMap<&'d Name, usize>,
+        open: Vec<&'d Name>,
+    }
+    impl<'d> Counter<'d> {
+        fn set(&mut self, set: &'d SelectionSet) -> Result<usize, String> {
+            let mut total = 0usize;
+            for selection in &set.items {
+                let n = match &selection.node {
+                    Selection::Field(f) => {
+                        1usize.saturating_add(self.set(&f.node.selection_set.node)?)
+                    }
+                    Selection::InlineFragment(i) => self.set(&i.node.selection_set.node)?,
+                    Selection::FragmentSpread(spread) => {
+                        self.fragment(&spread.node.fragment_name.node)?
+                    }
+                };
+                total = total.saturating_add(n);
+            }
+            Ok(total)
+        }
+
+        fn fragment(&mut self, name: &'d Name) -> Result<usize, String> {
+            if let Some(&n) = self.done.get(name) {
+                return Ok(n);
+            }
+            if self.open.contains(&name) {
+                return Err(format!("fragment `{name}` spreads itself"));
+            }
+            // An unknown fragment counts nothing here; validation reports it.
+            let Some(fragment) = self.document.fragments.get(name) else {
+                return Ok(0);
+            };
+            self.open.push(name);
+            let n = self.set(&fragment.node.selection_set.node)?;
+            self.open.pop();
+            self.done.insert(name, n);
+            Ok(n)
+        }
+    }
+    let mut counter = Counter {
+        document,
+        done: HashMap::new(),
+        open: Vec::new(),
+    };
+    let mut total = 0usize;
+    for (_, operation) in document.operations.iter() {
+        total = total.saturating_add(counter.set(&operation.node.selection_set.node)?);
+    }
+    for name in document.fragments.keys() {
+        counter.fragment(name)?; // cycles in unused fragments too
+    }
+    Ok(total)
+}
+
+/// The operation a request runs, as async-graphql picks it: the named one, or the only one.
+/// `None` when there is no such operation; execution reports that.
+pub(super) fn find_operation<'d>(
+    document: &'d ExecutableDocument,
+    name: Option<&str>,
+) -> Option<&'d OperationDefinition> {
+    let operation = match (&document.operations, name) {
+        (DocumentOperations::Single(operation), None) => operation,
+        (DocumentOperations::Single(_), Some(_)) => return None,
+        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name)?,
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
+            operations.values().next()?
+        }
+        (DocumentOperations::Multiple(_), None) => return None,
+    };
+    Some(&operation.node)
+}

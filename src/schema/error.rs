@@ -1,0 +1,101 @@
+//! The stable codes of `extensions.code`, and the errors our resolvers raise with them.
+//!
+//! The one thing to know: every error our code raises carries its code from the moment it
+//! is made; an upstream failure also carries what ComplyCube said (`extensions.upstream`).
+
+use async_graphql::{ErrorExtensionValues, Value};
+
+use crate::upstream;
+
+/// The stable error codes of `extensions.code`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Code {
+    BadUserInput,
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    UpstreamError,
+    GraphqlParseFailed,
+    GraphqlValidationFailed,
+    InternalServerError,
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BadUserInput => "BAD_USER_INPUT",
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::Forbidden => "FORBIDDEN",
+            Self::NotFound => "NOT_FOUND",
+            Self::RateLimited => "RATE_LIMITED",
+            Self::UpstreamError => "UPSTREAM_ERROR",
+            Self::GraphqlParseFailed => "GRAPHQL_PARSE_FAILED",
+            Self::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
+            Self::InternalServerError => "INTERNAL_SERVER_ERROR",
+        }
+    }
+}
+
+pub(super) fn error(code: Code, message: impl Into<String>) -> async_graphql::Error {
+    let mut e = async_graphql::Error::new(message);
+    e.extensions
+        .get_or_insert_with(ErrorExtensionValues::default)
+        .set("code", code.as_str());
+    e
+}
+
+/// An upstream failure as the caller sees it: a code, and what ComplyCube said.
+pub(super) fn upstream_error(e: &upstream::Error) -> async_graphql::Error {
+    let shown = e.to_string();
+    let (code, status, kind, message) = match e {
+        upstream::Error::Status { status, body, .. } => (
+            match status {
+                // Every parameter upstream sees is built and checked here, so a 400 means
+                // the two disagree: not something the caller can fix.
+                401 => Code::Unauthenticated,
+                403 => Code::Forbidden,
+                404 => Code::NotFound,
+                429 => Code::RateLimited,
+                _ => Code::UpstreamError,
+            },
+            Some(*status),
+            body.kind.as_str(),
+            body.message.as_str(),
+        ),
+        upstream::Error::Unreachable(m) => (Code::UpstreamError, None, "unreachable", m.as_str()),
+        upstream::Error::Timeout => (Code::UpstreamError, None, "timeout", "no answer in time"),
+        upstream::Error::InvalidResponse(m) => {
+            (Code::UpstreamError, None, "invalid_response", m.as_str())
+        }
+        upstream::Error::TooLarge { .. } => (
+            Code::UpstreamError,
+            None,
+            "invalid_response",
+            shown.as_str(),
+        ),
+        upstream::Error::ImageTooLarge { .. } => {
+            (Code::UpstreamError, None, "image_too_large", shown.as_str())
+        }
+        // Not upstream's doing: the caller asked for too much in one request.
+        upstream::Error::TooManyCalls { .. } => return error(Code::BadUserInput, shown),
+    };
+    let mut upstream = async_graphql::indexmap::IndexMap::new();
+    if let Some(status) = status {
+        upstream.insert(async_graphql::Name::new("status"), Value::from(status));
+    }
+    upstream.insert(async_graphql::Name::new("type"), Value::from(kind));
+    upstream.insert(async_graphql::Name::new("message"), Value::from(message));
+    let mut err = error(code, shown.clone());
+    if let Some(ext) = err.extensions.as_mut() {
+        ext.set("upstream", Value::Object(upstream));
+        if let upstream::Error::Status {
+            retry_after: Some(wait),
+            ..
+        } = e
+        {
+            ext.set("retryAfter", wait.as_secs());
+        }
+    }
+    err
+}
