@@ -6,12 +6,12 @@
 //! and lenient where ComplyCube is (a badly formatted date filter gives an empty 200). It
 //! counts and logs every request it serves under `/v1`, so tests can assert upstream calls.
 //!
-//! ComplyCube's routes ([`rest`]): `GET /v1/livePhotos?clientId=...` (newest `createdAt`
+//! ComplyCube's routes (`rest.rs`): `GET /v1/livePhotos?clientId=...` (newest `createdAt`
 //! first; ties within one millisecond by id descending), `GET /v1/livePhotos/{id}`,
 //! `GET /v1/livePhotos/{id}/download` (a generated image, [`images`]) and
 //! `GET /v1/clients/{id}` ([`clients`]).
 //!
-//! Control API (not part of ComplyCube, [`control`]): `GET /_simulator/requests` (count,
+//! Control API (not part of ComplyCube, `control.rs`): `GET /_simulator/requests` (count,
 //! query strings and `x-request-id`s served), `POST /_simulator/reset` (clears counts and
 //! faults, not the data), `POST /_simulator/reset-data` (restores the demo data),
 //! `POST /_simulator/faults` (JSON [`Fault`]: latency, error statuses, broken bodies, for
@@ -62,7 +62,7 @@ pub struct SimulatorSettings {
     /// Faults in force from the start (from `simulate`'s flags).
     pub faults: Vec<Fault>,
     /// Every this long, one photo added at the head of [`CHURN_CLIENT`]'s list and its
-    /// oldest photo deleted, while the simulator serves. Must not be zero.
+    /// oldest photo deleted, while the simulator serves. Zero counts as off.
     pub churn_every: Option<Duration>,
 }
 
