@@ -239,12 +239,25 @@ pub struct SimulateArgs {
     /// The share (0 to 1) of successful answers that `--mangle` breaks.
     #[arg(long, env = "SIMULATOR_MANGLE_SHARE", default_value_t = 1.0, value_parser = parse_share)]
     pub mangle_share: f64,
+
+    /// Every this long (e.g. `5s`), add a photo at the head of the 37-photo demo client's
+    /// list and delete its oldest one, so the list moves while someone pages.
+    #[arg(long, env = "SIMULATOR_CHURN_EVERY", value_parser = parse_period)]
+    pub churn_every: Option<Duration>,
 }
 
 fn parse_share(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
         _ => Err(format!("`{text}` is not a share between 0 and 1")),
+    }
+}
+
+fn parse_period(text: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(text) {
+        Ok(d) if d.is_zero() => Err("the period must be longer than zero".to_owned()),
+        Ok(d) => Ok(d),
+        Err(e) => Err(e.to_string()),
     }
 }
 
@@ -282,6 +295,7 @@ impl SimulateArgs {
         SimulatorSettings {
             api_key: self.api_key.clone(),
             faults,
+            churn_every: self.churn_every,
         }
     }
 }
@@ -373,6 +387,17 @@ mod tests {
         assert_eq!(faults[3].status, Some(503));
         assert_eq!(faults[4].mangle, Some(Mangle::Truncated));
         assert!(Cli::try_parse_from(["x", "simulate", "--fail-share", "2"]).is_err());
+    }
+
+    #[test]
+    fn churn_takes_a_period_longer_than_zero() {
+        let cli = parse(&["simulate", "--churn-every", "1m 5s"]);
+        let Some(Command::Simulate(args)) = cli.command else {
+            panic!("simulate")
+        };
+        assert_eq!(args.settings().churn_every, Some(Duration::from_secs(65)));
+        assert!(Cli::try_parse_from(["x", "simulate", "--churn-every", "0s"]).is_err());
+        assert!(Cli::try_parse_from(["x", "simulate", "--churn-every", "often"]).is_err());
     }
 
     #[test]

@@ -7,7 +7,7 @@ use clap::Parser;
 use complycube_graphql::{
     config::{Cli, Command, ServeArgs, SimulateArgs, UpstreamChoice},
     schema,
-    simulator::{data, Simulator, SimulatorSettings},
+    simulator::{data, Simulator, SimulatorSettings, CHURN_CLIENT},
     upstream::{redacted_url, ApiKey},
     Service,
 };
@@ -91,6 +91,13 @@ async fn simulate(args: SimulateArgs) -> Result<(), String> {
     let settings = args.settings();
     if !settings.faults.is_empty() {
         tracing::info!(faults = ?settings.faults, "simulating faults");
+    }
+    if let Some(every) = settings.churn_every {
+        tracing::info!(
+            client = CHURN_CLIENT,
+            every = %humantime::format_duration(every),
+            "churning: a photo added at the head and the oldest deleted, every period"
+        );
     }
     let simulator = Simulator::new(settings);
     let listener = bind(args.listen).await?;

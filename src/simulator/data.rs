@@ -43,7 +43,7 @@ pub fn demo_photos() -> HashMap<String, Vec<LivePhoto>> {
     clients
 }
 
-/// Upstream's order: newest `createdAt` first (ties by id, newest first, for determinism).
+/// Upstream's order: newest `createdAt` first; ties within one millisecond by id descending.
 pub fn newest_first(a: &LivePhoto, b: &LivePhoto) -> std::cmp::Ordering {
     b.created_at
         .cmp(&a.created_at)

@@ -48,7 +48,9 @@ pub struct Fault {
     pub mangle: Option<Mangle>,
 }
 
-/// Ways to break a successful list answer.
+/// Ways to break a successful answer. The list-only kinds (`extraItems`,
+/// `inconsistentTotal`, `emptyPage`) leave single-object answers (a photo, a download, a
+/// client) as they are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "camelCase")]
 #[value(rename_all = "camelCase")]
@@ -57,9 +59,10 @@ pub enum Mangle {
     MalformedJson,
     /// The real body cut off halfway.
     Truncated,
-    /// `size` as a string, `totalItems` as a string.
+    /// `size` as a string, `totalItems` as a string (single objects: `size`, `data` and
+    /// `createdAt` of the wrong type).
     WrongTypes,
-    /// Items without `id` and `createdAt`.
+    /// Items without `id` and `createdAt` (single objects: also without `data`).
     MissingFields,
     /// One item more than `pageSize`.
     ExtraItems,
@@ -230,6 +233,36 @@ pub fn mangled(mangle: Mangle, mut page: Value) -> Response {
         }
     }
     Json(page).into_response()
+}
+
+/// The real single-object answer `object` (a photo, a download, a client), broken as
+/// `mangle` says.
+pub fn mangled_one(mangle: Mangle, mut object: Value) -> Response {
+    match mangle {
+        Mangle::WrongTypes => {
+            for (field, wrong) in [
+                ("size", json!("big")),
+                ("data", json!(42)),
+                ("createdAt", json!(0)),
+            ] {
+                if let Some(value) = object.get_mut(field) {
+                    *value = wrong;
+                }
+            }
+        }
+        Mangle::MissingFields => {
+            if let Some(fields) = object.as_object_mut() {
+                for field in ["id", "createdAt", "data"] {
+                    fields.remove(field);
+                }
+            }
+        }
+        Mangle::ExtraItems | Mangle::InconsistentTotal | Mangle::EmptyPage => {}
+        Mangle::MalformedJson | Mangle::Truncated | Mangle::Oversized | Mangle::Trickle => {
+            return mangled(mangle, object)
+        }
+    }
+    Json(object).into_response()
 }
 
 fn raw(text: String) -> Response {

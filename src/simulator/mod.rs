@@ -1,51 +1,58 @@
-//! The embedded ComplyCube simulator: `GET /v1/livePhotos` as ComplyCube documents it, on
-//! deterministic demo data, plus a control API for tests and frontend teams.
+//! The embedded ComplyCube simulator: the parts of ComplyCube's REST API the facade uses,
+//! on deterministic demo data, plus a control API for tests and frontend teams.
 //!
 //! The one thing to know: it is strict where ComplyCube is documented to be (the
 //! `Authorization` header, `clientId`, `page >= 1`, `pageSize` in `1..=1000`, error bodies)
 //! and lenient where ComplyCube is (a badly formatted date filter gives an empty 200). It
-//! counts every request it serves under `/v1`, so tests can assert upstream call counts.
+//! counts and logs every request it serves under `/v1`, so tests can assert upstream calls.
 //!
-//! Control API (not part of ComplyCube): `GET /_simulator/requests` (count and query
-//! strings served), `POST /_simulator/reset` (clears counts and faults),
+//! ComplyCube's routes (`rest.rs`): `GET /v1/livePhotos?clientId=...` (newest `createdAt`
+//! first; ties within one millisecond by id descending), `GET /v1/livePhotos/{id}`,
+//! `GET /v1/livePhotos/{id}/download` (a generated image, [`images`]) and
+//! `GET /v1/clients/{id}` ([`clients`]).
+//!
+//! Control API (not part of ComplyCube, `control.rs`): `GET /_simulator/requests` (count,
+//! query strings and `x-request-id`s served), `POST /_simulator/reset` (clears counts and
+//! faults, not the data), `POST /_simulator/reset-data` (restores the demo data),
 //! `POST /_simulator/faults` (JSON [`Fault`]: latency, error statuses, broken bodies, for
-//! some or all requests), `GET /healthz`.
+//! some or all requests), `POST /_simulator/clients/{clientId}/livePhotos` (adds photos at
+//! the head of a list), `DELETE /_simulator/livePhotos/{id}`, `GET /healthz`.
 
+pub mod clients;
+mod control;
 pub mod data;
 mod faults;
+pub mod images;
+mod rest;
+mod store;
 
+pub use control::{CHURN_CLIENT, MAX_ADDED};
 pub use faults::{Fault, Mangle};
 
 use std::{
-    collections::{HashMap, VecDeque},
+    collections::VecDeque,
     net::SocketAddr,
     sync::{
         atomic::{AtomicU64, Ordering},
-        Arc, Mutex,
+        Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard,
     },
     time::Duration,
 };
 
 use axum::{
-    extract::{Path, RawQuery, State},
     http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
-    routing::{get, post},
+    routing::{delete, get, post},
     serve::ListenerExt,
     Json, Router,
 };
-use chrono::DateTime;
-use serde::Serialize;
+use chrono::{DateTime, Utc};
 use tokio::net::TcpListener;
 
-use crate::upstream::{ApiKey, ErrorBody, LivePhoto, LivePhotoPage};
+use crate::upstream::{ApiKey, ErrorBody, LivePhoto};
 
-/// How many query strings the request log keeps.
+/// How many requests the request log keeps.
 pub const LOG_LENGTH: usize = 1000;
-
-/// Upstream's default and largest `pageSize`.
-const DEFAULT_PAGE_SIZE: u64 = 100;
-const MAX_PAGE_SIZE: u64 = 1000;
 
 /// The simulator's settings.
 #[derive(Clone, Debug, Default)]
@@ -54,16 +61,28 @@ pub struct SimulatorSettings {
     pub api_key: Option<ApiKey>,
     /// Faults in force from the start (from `simulate`'s flags).
     pub faults: Vec<Fault>,
+    /// Every this long, one photo added at the head of [`CHURN_CLIENT`]'s list and its
+    /// oldest photo deleted, while the simulator serves. Zero counts as off.
+    pub churn_every: Option<Duration>,
+}
+
+/// One `/v1` request, as the request log keeps it.
+struct LogEntry {
+    /// The raw query string of a list request; the path without `/v1` of the others.
+    query: String,
+    request_id: Option<String>,
+    authorization: Option<String>,
 }
 
 struct Shared {
-    photos: HashMap<String, Vec<LivePhoto>>,
+    photos: RwLock<store::PhotoStore>,
     api_key: Option<ApiKey>,
+    churn_every: Option<Duration>,
     requests: AtomicU64,
     in_flight: AtomicU64,
     max_in_flight: AtomicU64,
-    /// The last [`LOG_LENGTH`] query strings (bounded: demo mode runs for days).
-    log: Mutex<VecDeque<String>>,
+    /// The last [`LOG_LENGTH`] requests (bounded: demo mode runs for days).
+    log: Mutex<VecDeque<LogEntry>>,
     faults: Mutex<Vec<Fault>>,
 }
 
@@ -74,8 +93,9 @@ pub struct Simulator(Arc<Shared>);
 impl Simulator {
     pub fn new(settings: SimulatorSettings) -> Self {
         Self(Arc::new(Shared {
-            photos: data::demo_photos(),
+            photos: RwLock::new(store::PhotoStore::demo()),
             api_key: settings.api_key,
+            churn_every: settings.churn_every.filter(|d| !d.is_zero()),
             requests: AtomicU64::new(0),
             in_flight: AtomicU64::new(0),
             max_in_flight: AtomicU64::new(0),
@@ -94,11 +114,24 @@ impl Simulator {
         self.0.max_in_flight.load(Ordering::SeqCst)
     }
 
-    /// The query strings of the last [`LOG_LENGTH`] of those requests, in arrival order.
+    /// The last [`LOG_LENGTH`] of those requests, in arrival order: a list request's raw
+    /// query string, the others' path without `/v1` (`/livePhotos/<id>`,
+    /// `/livePhotos/<id>/download`, `/clients/<id>`).
     pub fn request_log(&self) -> Vec<String> {
-        lock(&self.0.log).iter().cloned().collect()
+        lock(&self.0.log).iter().map(|e| e.query.clone()).collect()
     }
 
+    /// The `x-request-id` and `Authorization` headers of the requests in
+    /// [`request_log`](Self::request_log), aligned with it. Only for tests in this process:
+    /// the control API shows request ids, never `Authorization` values.
+    pub fn request_headers(&self) -> Vec<(Option<String>, Option<String>)> {
+        lock(&self.0.log)
+            .iter()
+            .map(|e| (e.request_id.clone(), e.authorization.clone()))
+            .collect()
+    }
+
+    /// Clears counts, the request log and faults; the data stays as it is.
     pub fn reset(&self) {
         self.0.requests.store(0, Ordering::SeqCst);
         self.0.max_in_flight.store(0, Ordering::SeqCst);
@@ -106,27 +139,87 @@ impl Simulator {
         lock(&self.0.faults).clear();
     }
 
+    /// Restores the deterministic demo data (added photos gone, deleted ones back).
+    pub fn reset_data(&self) {
+        self.store_mut().restore_demo();
+    }
+
     pub fn add_fault(&self, fault: Fault) {
         lock(&self.0.faults).push(fault);
     }
 
+    /// Adds `count` photos at the head of `client`'s list, which becomes known if it was
+    /// not: `createdAt` is `max(now, newest createdAt + 1 ms)`, one millisecond apart or
+    /// all in one millisecond; `updatedAt` equals it; `contentType` is `images/jpg`; ids are
+    /// unique. Returns them in list order, newest first.
+    pub fn add_photos(&self, client: &str, count: u32, same_millisecond: bool) -> Vec<LivePhoto> {
+        self.store_mut()
+            .add(client, count, same_millisecond, now_millis())
+    }
+
+    /// Deletes one photo; `false` when no photo has that id.
+    pub fn delete_photo(&self, id: &str) -> bool {
+        self.store_mut().delete(id).is_some()
+    }
+
+    /// One photo by id, as `GET /v1/livePhotos/{id}` finds it.
+    pub fn photo(&self, id: &str) -> Option<LivePhoto> {
+        self.store().get(id).cloned()
+    }
+
+    /// A client's whole list, newest first, as the list endpoint pages through it.
+    pub fn photos(&self, client: &str) -> Option<Vec<LivePhoto>> {
+        self.store().list(client).map(<[LivePhoto]>::to_vec)
+    }
+
+    /// One step of `--churn-every`, in one go: a photo added at the head of
+    /// [`CHURN_CLIENT`]'s list and its oldest photo deleted. Returns the added and removed
+    /// ids.
+    pub fn churn(&self) -> (String, Option<String>) {
+        self.store_mut().churn(CHURN_CLIENT, now_millis())
+    }
+
+    fn store(&self) -> RwLockReadGuard<'_, store::PhotoStore> {
+        self.0.photos.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn store_mut(&self) -> RwLockWriteGuard<'_, store::PhotoStore> {
+        self.0.photos.write().unwrap_or_else(|p| p.into_inner())
+    }
+
     pub fn router(&self) -> Router {
         Router::new()
-            .route("/v1/livePhotos", get(list_live_photos))
-            .route("/v1/livePhotos/{id}", get(get_live_photo))
-            .route("/_simulator/requests", get(request_stats))
-            .route("/_simulator/reset", post(reset))
-            .route("/_simulator/faults", post(add_fault))
+            .route("/v1/livePhotos", get(rest::list_live_photos))
+            .route("/v1/livePhotos/{id}", get(rest::get_live_photo))
+            .route(
+                "/v1/livePhotos/{id}/download",
+                get(rest::download_live_photo),
+            )
+            .route("/v1/clients/{id}", get(rest::get_client))
+            .route("/_simulator/requests", get(control::request_stats))
+            .route("/_simulator/reset", post(control::reset))
+            .route("/_simulator/reset-data", post(control::reset_data))
+            .route("/_simulator/faults", post(control::add_fault))
+            .route(
+                "/_simulator/clients/{client_id}/livePhotos",
+                post(control::add_photos),
+            )
+            .route("/_simulator/livePhotos/{id}", delete(control::delete_photo))
             .route("/healthz", get(|| async { "ok" }))
             .with_state(self.clone())
     }
 
-    /// Serves on `listener` until `shutdown` completes.
+    /// Serves on `listener` until `shutdown` completes; churns meanwhile if the settings
+    /// ask for it.
     pub async fn serve(
         self,
         listener: TcpListener,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let _churn = self
+            .0
+            .churn_every
+            .map(|every| control::start_churn(Arc::downgrade(&self.0), every));
         // Small JSON answers: send them now, not when Nagle's algorithm allows.
         let listener = listener.tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);
@@ -157,8 +250,9 @@ impl Simulator {
         }
     }
 
-    /// What every `/v1` request goes through first: counting, faults, authentication.
-    /// `Ok` carries the mangling to apply to a successful answer, if any.
+    /// What every `/v1` request goes through first: counting, the request log (`query`),
+    /// faults (those for `client`, and those for every client), authentication. `Ok`
+    /// carries the mangling to apply to a successful answer, if any.
     async fn admit(
         &self,
         headers: &HeaderMap,
@@ -166,12 +260,22 @@ impl Simulator {
         client: Option<&str>,
     ) -> Result<Option<Mangle>, Response> {
         self.0.requests.fetch_add(1, Ordering::SeqCst);
+        let header_text = |name| {
+            headers
+                .get(name)
+                .map(|v: &HeaderValue| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        };
+        let entry = LogEntry {
+            query: query.to_owned(),
+            request_id: header_text("x-request-id"),
+            authorization: header_text(header::AUTHORIZATION.as_str()),
+        };
         {
             let mut log = lock(&self.0.log);
             if log.len() == LOG_LENGTH {
                 log.pop_front();
             }
-            log.push_back(query.to_owned());
+            log.push_back(entry);
         }
         let verdict = faults::judge(&mut lock(&self.0.faults), client);
         if !verdict.delay.is_zero() {
@@ -191,6 +295,11 @@ impl Simulator {
         }
         Ok(verdict.answer.and_then(|fault| fault.mangle))
     }
+}
+
+/// Now, in whole milliseconds (ComplyCube's precision).
+fn now_millis() -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(Utc::now().timestamp_millis()).unwrap_or_default()
 }
 
 /// Counts a request as in flight while it lives.
@@ -223,7 +332,7 @@ fn error(status: StatusCode, kind: &str, message: &str, param: Option<&str>) -> 
     (status, Json(body)).into_response()
 }
 
-/// A documented 400 for a bad query parameter.
+/// A documented 400 `invalid_request` about one parameter.
 struct InvalidRequest {
     message: String,
     param: &'static str,
@@ -240,172 +349,9 @@ impl IntoResponse for InvalidRequest {
     }
 }
 
-fn invalid_request(message: String, param: &'static str) -> InvalidRequest {
-    InvalidRequest { message, param }
-}
-
-/// The parsed query of a list request.
-struct ListQuery<'a> {
-    client: &'a str,
-    page: u64,
-    page_size: u64,
-    /// `None` when a date filter was badly formatted: upstream then answers an empty 200.
-    filter: Option<[Option<i64>; 4]>,
-}
-
-const FILTERS: [&str; 4] = [
-    "createdAfter",
-    "createdBefore",
-    "updatedAfter",
-    "updatedBefore",
-];
-
-fn parse_list_query(params: &HashMap<String, String>) -> Result<ListQuery<'_>, InvalidRequest> {
-    let client = match params.get("clientId").map(String::as_str) {
-        Some(c) if !c.is_empty() => c,
-        _ => {
-            return Err(invalid_request(
-                "The query parameter 'clientId' is required".into(),
-                "clientId",
-            ))
-        }
-    };
-    let number = |name: &'static str, default: u64, max: u64| match params.get(name) {
-        None => Ok(default),
-        Some(v) => match v.parse::<u64>() {
-            Ok(n) if (1..=max).contains(&n) => Ok(n),
-            _ => Err(invalid_request(
-                format!("The query parameter '{name}' must be an integer between 1 and {max}"),
-                name,
-            )),
-        },
-    };
-    let page = number("page", 1, u64::MAX)?;
-    let page_size = number("pageSize", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
-    let mut filter = Some([None; 4]);
-    for (i, name) in FILTERS.iter().enumerate() {
-        if let Some(value) = params.get(*name) {
-            match DateTime::parse_from_rfc3339(value) {
-                Ok(t) => {
-                    if let Some(f) = filter.as_mut() {
-                        f[i] = Some(t.timestamp_millis());
-                    }
-                }
-                Err(_) => filter = None,
-            }
-        }
+fn invalid_request(message: impl Into<String>, param: &'static str) -> InvalidRequest {
+    InvalidRequest {
+        message: message.into(),
+        param,
     }
-    Ok(ListQuery {
-        client,
-        page,
-        page_size,
-        filter,
-    })
-}
-
-fn matches(photo: &LivePhoto, filter: &[Option<i64>; 4]) -> bool {
-    let created = photo.created_at.timestamp_millis();
-    let updated = photo.updated_at.timestamp_millis();
-    filter[0].is_none_or(|t| created > t)
-        && filter[1].is_none_or(|t| created < t)
-        && filter[2].is_none_or(|t| updated > t)
-        && filter[3].is_none_or(|t| updated < t)
-}
-
-async fn list_live_photos(
-    State(sim): State<Simulator>,
-    headers: HeaderMap,
-    RawQuery(raw): RawQuery,
-) -> Response {
-    let _in_flight = InFlight::enter(&sim.0);
-    let raw = raw.unwrap_or_default();
-    let params: HashMap<String, String> = serde_urlencoded::from_str(&raw).unwrap_or_default();
-    let client = params.get("clientId").map(String::as_str);
-    let mangle = match sim.admit(&headers, &raw, client).await {
-        Ok(mangle) => mangle,
-        Err(response) => return response,
-    };
-    let query = match parse_list_query(&params) {
-        Ok(q) => q,
-        Err(invalid) => return invalid.into_response(),
-    };
-    let Some(photos) = sim.0.photos.get(query.client) else {
-        return error(
-            StatusCode::NOT_FOUND,
-            "resource_not_found",
-            &format!("Invalid client id '{}'", query.client),
-            None,
-        );
-    };
-    let selected: Vec<&LivePhoto> = match &query.filter {
-        Some(f) if f.iter().any(Option::is_some) => {
-            photos.iter().filter(|p| matches(p, f)).collect()
-        }
-        Some(_) => photos.iter().collect(),
-        None => Vec::new(),
-    };
-    let total = selected.len() as u64;
-    let start = (query.page - 1).saturating_mul(query.page_size);
-    let items = selected
-        .into_iter()
-        .skip(usize::try_from(start).unwrap_or(usize::MAX))
-        .take(query.page_size as usize)
-        .cloned()
-        .collect();
-    let page = LivePhotoPage {
-        page: query.page,
-        page_size: query.page_size as u32,
-        total_items: total,
-        pages: total.div_ceil(query.page_size),
-        items,
-    };
-    match mangle {
-        None => Json(page).into_response(),
-        Some(mangle) => faults::mangled(mangle, serde_json::to_value(page).unwrap_or_default()),
-    }
-}
-
-async fn get_live_photo(
-    State(sim): State<Simulator>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    if let Err(response) = sim.admit(&headers, &format!("id={id}"), None).await {
-        return response;
-    }
-    match sim.0.photos.values().flatten().find(|p| p.id == id) {
-        Some(photo) => Json(photo.clone()).into_response(),
-        None => error(
-            StatusCode::NOT_FOUND,
-            "resource_not_found",
-            &format!("Invalid live photo id '{id}'"),
-            None,
-        ),
-    }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct RequestStats {
-    count: u64,
-    max_in_flight: u64,
-    queries: Vec<String>,
-}
-
-async fn request_stats(State(sim): State<Simulator>) -> Json<RequestStats> {
-    Json(RequestStats {
-        count: sim.request_count(),
-        max_in_flight: sim.max_in_flight(),
-        queries: sim.request_log(),
-    })
-}
-
-async fn reset(State(sim): State<Simulator>) -> StatusCode {
-    sim.reset();
-    StatusCode::NO_CONTENT
-}
-
-async fn add_fault(State(sim): State<Simulator>, Json(fault): Json<Fault>) -> StatusCode {
-    sim.add_fault(fault);
-    StatusCode::NO_CONTENT
 }

@@ -9,3 +9,4 @@ mod hostile;
 mod pagination;
 mod resilience;
 mod schema;
+mod simulator;
