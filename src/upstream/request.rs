@@ -34,7 +34,7 @@ impl Upstream {
         Ok(join_all(
             endpoints
                 .iter()
-                .map(|e| self.call(e, session.deadline(), move |body| read(e, body))),
+                .map(|e| self.call(e, session, move |body| read(e, body))),
         )
         .await)
     }
@@ -47,7 +47,7 @@ impl Upstream {
         read: impl Fn(Vec<u8>) -> Result<T, Error>,
     ) -> Result<T, Error> {
         session.reserve(1)?;
-        self.call(endpoint, session.deadline(), read).await
+        self.call(endpoint, session, read).await
     }
 
     /// One call, retried as [`super::RetryPolicy`] says while `deadline` allows. `read`
@@ -56,17 +56,18 @@ impl Upstream {
     async fn call<T>(
         &self,
         endpoint: &Endpoint<'_>,
-        deadline: Instant,
+        session: &Session,
         read: impl Fn(Vec<u8>) -> Result<T, Error>,
     ) -> Result<T, Error> {
         let read = &read;
+        let deadline = session.deadline();
         let backoff = ExponentialBuilder::default()
             .with_min_delay(self.retry.base_delay)
             .with_max_delay(self.retry.max_delay)
             .with_max_times(self.retry.max_retries)
             .with_jitter();
         let cap = self.retry.retry_after_cap;
-        (|| self.attempt(endpoint, deadline, read))
+        (|| self.attempt(endpoint, session, read))
             .retry(backoff)
             .sleep(tokio::time::sleep)
             .when(Error::is_retryable)
@@ -89,29 +90,43 @@ impl Upstream {
     async fn attempt<T>(
         &self,
         endpoint: &Endpoint<'_>,
-        deadline: Instant,
+        session: &Session,
         read: impl Fn(Vec<u8>) -> Result<T, Error>,
     ) -> Result<T, Error> {
-        let outcome = tokio::time::timeout_at(deadline, async {
+        let outcome = tokio::time::timeout_at(session.deadline(), async {
             let _permit =
                 self.permits.acquire().await.map_err(|_| {
                     Error::Unreachable("the upstream client is shutting down".into())
                 })?;
-            self.send(endpoint).await
+            self.send(endpoint, session).await
         })
         .await
         .unwrap_or(Err(Error::Timeout))
         .and_then(read);
-        outcome.map_err(|e| match &self.key {
+        // The key this request used: the caller's own in forwarding mode, else the server's.
+        let key = session
+            .key
+            .as_ref()
+            .map(|(key, _)| key)
+            .or(self.key.as_ref());
+        outcome.map_err(|e| match key {
             Some(key) => e.redact(key),
             None => e,
         })
     }
 
-    async fn send(&self, endpoint: &Endpoint<'_>) -> Result<Vec<u8>, Error> {
+    async fn send(&self, endpoint: &Endpoint<'_>, session: &Session) -> Result<Vec<u8>, Error> {
         let mut request = self.http.get(endpoint.url(self));
-        if let Some(auth) = &self.auth {
+        let auth = session
+            .key
+            .as_ref()
+            .map(|(_, header)| header)
+            .or(self.auth.as_ref());
+        if let Some(auth) = auth {
             request = request.header(AUTHORIZATION, auth.clone());
+        }
+        if let Some(id) = &session.request_id {
+            request = request.header("x-request-id", id.clone());
         }
         let response = request.send().await.map_err(Error::from_reqwest)?;
         let status = response.status();

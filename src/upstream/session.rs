@@ -1,11 +1,13 @@
-//! One GraphQL request's dealings with ComplyCube: its deadline and its call budget, shared
-//! by every loader of the request.
+//! One GraphQL request's dealings with ComplyCube: its deadline, its call budget, its
+//! request id and (in forwarding mode) the caller's own key, shared by every loader of the
+//! request.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use reqwest::header::HeaderValue;
 use tokio::time::Instant;
 
-use super::Error;
+use super::{ApiKey, Error};
 
 /// The deadline and the call budget of one GraphQL (HTTP) request. Every upstream call the
 /// request causes, from any loader, ends by the deadline (retries and permit waits
@@ -15,6 +17,11 @@ pub struct Session {
     deadline: Instant,
     max_calls: usize,
     calls_left: AtomicUsize,
+    /// Sent upstream as `x-request-id`, so one request can be followed across both logs.
+    pub(super) request_id: Option<HeaderValue>,
+    /// The caller's own key (forwarding mode), used instead of the server's for this
+    /// request only. Sensitive: never printed.
+    pub(super) key: Option<(ApiKey, HeaderValue)>,
 }
 
 impl Session {
@@ -23,7 +30,25 @@ impl Session {
             deadline,
             max_calls,
             calls_left: AtomicUsize::new(max_calls),
+            request_id: None,
+            key: None,
         }
+    }
+
+    /// This request's id, sent upstream as `x-request-id` (ignored if not a header value).
+    pub fn with_request_id(mut self, id: &str) -> Self {
+        self.request_id = HeaderValue::from_str(id).ok();
+        self
+    }
+
+    /// The caller's own ComplyCube key, for this request only (forwarding mode). The error
+    /// when it cannot be an HTTP header.
+    pub fn with_key(mut self, key: ApiKey) -> Result<Self, String> {
+        let header = key
+            .header_value()
+            .ok_or("the API key contains characters not allowed in an HTTP header")?;
+        self.key = Some((key, header));
+        Ok(self)
     }
 
     pub fn deadline(&self) -> Instant {
