@@ -19,6 +19,7 @@ use async_graphql::{
     EmptyMutation, EmptySubscription, Request, Response, Schema, SchemaBuilder, ValidationMode,
 };
 
+mod client;
 mod connection;
 mod conventions;
 mod eager;
@@ -27,11 +28,12 @@ mod photo;
 mod query;
 mod scalars;
 
+pub use client::{Client, ClientType, CompanyDetails, PersonDetails};
 pub use connection::{LivePhotoConnection, LivePhotoEdge, PageInfo};
 use conventions::Conventions;
 pub use error::Code;
-pub use photo::LivePhoto;
-pub use query::{Client, LivePhotoFilter, Query};
+pub use photo::{LivePhoto, LivePhotoImage};
+pub use query::{LivePhotoFilter, Query};
 pub use scalars::DateTime;
 
 use crate::pagination::Limits;

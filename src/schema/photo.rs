@@ -1,13 +1,24 @@
-//! `LivePhoto`: one ComplyCube live photo, as the REST API described it.
+//! `LivePhoto`: one ComplyCube live photo, as the REST API described it, its owner and
+//! its image.
 //!
-//! The one thing to know: its fields read memory only (resolved in place by `Eager`).
+//! The one thing to know: its fields read memory only (resolved in place by `Eager`),
+//! except `client`'s details and `download`, which go through the request's loaders: one
+//! `GET /livePhotos/:id/download` per photo and request, and only when selected.
 
 use std::sync::Arc;
 
-use async_graphql::{Object, ID};
+use async_graphql::{Context, Object, ID};
 
-use super::scalars::DateTime;
-use crate::upstream;
+use super::{
+    client::Client,
+    error::{error, upstream_error},
+    scalars::DateTime,
+    Code,
+};
+use crate::{
+    loader::Loaders,
+    upstream::{self, ClientId, LivePhotoDownload, PhotoId},
+};
 
 pub struct LivePhoto(pub(super) Arc<upstream::LivePhoto>);
 
@@ -53,5 +64,104 @@ impl LivePhoto {
     /// When the photo was last changed.
     async fn updated_at(&self) -> DateTime {
         DateTime(self.0.updated_at)
+    }
+
+    /// The client the photo belongs to.
+    async fn client(&self) -> async_graphql::Result<Client> {
+        let id = ClientId::parse(&self.0.client_id).map_err(|m| {
+            error(
+                Code::UpstreamError,
+                format!("ComplyCube sent a photo with an unusable client id: {m}"),
+            )
+        })?;
+        Ok(Client::new(id))
+    }
+
+    /// The image itself (`GET /v1/livePhotos/:id/download`), fetched only when selected.
+    /// An image larger than the service's `--max-download-bytes` (default 4 MiB) is an
+    /// error, never a truncated image.
+    async fn download(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<LivePhotoImage>> {
+        let id = PhotoId::parse(&self.0.id).map_err(|m| {
+            error(
+                Code::UpstreamError,
+                format!("ComplyCube sent a photo with an unusable id: {m}"),
+            )
+        })?;
+        let loaders = ctx
+            .data::<Arc<Loaders>>()
+            .map_err(|e| error(Code::InternalServerError, e.message))?;
+        let image = loaders.download(id).await.map_err(|e| upstream_error(&e))?;
+        Ok(Some(LivePhotoImage(image)))
+    }
+}
+
+/// A live photo's image, as ComplyCube's download endpoint returns it.
+pub struct LivePhotoImage(Arc<LivePhotoDownload>);
+
+/// A live photo's image: ready for an `<img src>` as `dataUrl`.
+#[Object]
+impl LivePhotoImage {
+    /// The file name ComplyCube gives the image, e.g. `selfie_1588704754226.jpg`.
+    async fn file_name(&self) -> &str {
+        &self.0.file_name
+    }
+
+    /// The image's MIME type as the download reports it, e.g. `image/jpg`.
+    async fn content_type(&self) -> &str {
+        &self.0.content_type
+    }
+
+    /// The image bytes, base64-encoded (standard alphabet, with padding).
+    async fn base64_data(&self) -> &str {
+        &self.0.data
+    }
+
+    /// `data:<contentType>;base64,<data>`: a URL that an `<img>` shows directly. A content
+    /// type that is not a plain `image/...` type is given as `application/octet-stream`,
+    /// so the URL can never carry HTML or script.
+    async fn data_url(&self) -> String {
+        format!(
+            "data:{};base64,{}",
+            image_media_type(&self.0.content_type),
+            self.0.data
+        )
+    }
+}
+
+/// `content_type` when it is a plain image type (`image/` and a token), else
+/// `application/octet-stream`.
+fn image_media_type(content_type: &str) -> &str {
+    let plain = content_type.strip_prefix("image/").is_some_and(|sub| {
+        !sub.is_empty()
+            && sub
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'+' | b'-'))
+            && !sub.starts_with("svg")
+    });
+    if plain {
+        content_type
+    } else {
+        "application/octet-stream"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_urls_only_ever_carry_image_types() {
+        assert_eq!(image_media_type("image/jpg"), "image/jpg");
+        assert_eq!(image_media_type("image/png"), "image/png");
+        for odd in [
+            "text/html",
+            "image/svg+xml",
+            "image/",
+            "image/png;x=1",
+            "image/png,<script>",
+            "images/jpg",
+        ] {
+            assert_eq!(image_media_type(odd), "application/octet-stream", "{odd}");
+        }
     }
 }

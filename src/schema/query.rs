@@ -1,25 +1,23 @@
-//! The root `Query`, the `Client` it leads to, and `livePhotos`' arguments.
+//! The root `Query` and `livePhotos`' filter argument.
 //!
-//! The one thing to know: resolvers never talk to upstream themselves. `livePhotos` turns
-//! its arguments into a window ([`crate::pagination`]) and asks the per-request
-//! [`Loaders`] (put in the request's data by the HTTP layer) for it.
+//! The one thing to know: resolvers never talk to upstream themselves; they ask the
+//! per-request [`Loaders`] (put in the request's data by the HTTP layer), which fetch each
+//! id once per request.
 
 use std::sync::Arc;
 
 use async_graphql::{Context, InputObject, Object, ID};
 
 use super::{
-    connection::LivePhotoConnection,
-    connection_cost,
-    eager::Eager,
+    client::Client,
     error::{error, upstream_error},
+    photo::LivePhoto,
     scalars::DateTime,
     Code,
 };
 use crate::{
-    loader::{ListId, Loaders, PageKey},
-    pagination::{window, Limits, RelayArgs, Scope},
-    upstream::{self, ClientId},
+    loader::Loaders,
+    upstream::{self, ClientId, PhotoId},
 };
 
 pub struct Query;
@@ -27,78 +25,35 @@ pub struct Query;
 /// Root of all queries.
 #[Object]
 impl Query {
-    /// A ComplyCube client, by id. Looking a client up costs no upstream call; an unknown
-    /// id shows up as a `NOT_FOUND` error on the fields that read its data.
+    /// A ComplyCube client, by id. Selecting only `id` and `livePhotos` costs no lookup
+    /// (an unknown id then shows up as a `NOT_FOUND` error on `livePhotos`); selecting any
+    /// of its details fetches them once, and an unknown id is then `null`.
     async fn client(
         &self,
+        ctx: &Context<'_>,
         #[graphql(desc = "The ComplyCube client id, e.g. `5eb1276d96be4a0008713af5`.")] id: ID,
     ) -> async_graphql::Result<Option<Client>> {
         let id = ClientId::parse(&id).map_err(|m| error(Code::BadUserInput, m))?;
-        Ok(Some(Client { id }))
-    }
-}
-
-pub struct Client {
-    id: ClientId,
-}
-
-/// A ComplyCube client: a person or company being verified.
-#[Object]
-impl Client {
-    /// The ComplyCube client id.
-    async fn id(&self) -> ID {
-        ID(self.id.as_str().to_owned())
+        let client = Client::new(id);
+        if Client::selects_details(ctx) && client.lookup(ctx).await?.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(client))
     }
 
-    /// The client's live photos (selfies taken for liveness checks), newest first, as a
-    /// Relay cursor connection. Without `first` or `last`, the first 20.
-    #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "connection_cost(first, last, child_complexity)")]
-    async fn live_photos(
+    /// A live photo, by id (`GET /v1/livePhotos/:id`); `null` when ComplyCube has no such
+    /// photo. A photo that a list of the same request already brought costs no call.
+    async fn live_photo(
         &self,
         ctx: &Context<'_>,
-        #[graphql(
-            desc = "Return at most this many photos from the start of the list (after `after`). At most the configured maximum (default 100)."
-        )]
-        first: Option<i32>,
-        #[graphql(
-            desc = "Return only photos after this cursor (an `endCursor` or edge `cursor` from the same client and filter)."
-        )]
-        after: Option<String>,
-        #[graphql(
-            desc = "Return at most this many photos from the end of the list (before `before`). At most the configured maximum (default 100)."
-        )]
-        last: Option<i32>,
-        #[graphql(
-            desc = "Return only photos before this cursor (a `startCursor` or edge `cursor` from the same client and filter)."
-        )]
-        before: Option<String>,
-        #[graphql(
-            desc = "Only photos created or updated within these bounds. Cursors belong to the filter they were made under."
-        )]
-        filter: Option<LivePhotoFilter>,
-    ) -> async_graphql::Result<Eager<LivePhotoConnection>> {
-        let filter = filter.map(LivePhotoFilter::normalize).unwrap_or_default();
-        let scope = Scope::of(&[self.id.as_str().as_bytes(), &filter.fingerprint_bytes()]);
-        let args = RelayArgs {
-            first,
-            after: after.as_deref(),
-            last,
-            before: before.as_deref(),
-        };
-        let limits = *ctx.data::<Limits>()?;
-        let ask = window::ask(&args, scope, limits)
-            .map_err(|e| error(Code::BadUserInput, e.to_string()))?;
-        let loaders = ctx.data::<Arc<Loaders>>()?;
-        let key = PageKey {
-            list: ListId {
-                client: self.id.clone(),
-                filter,
-            },
-            ask,
-        };
-        let slice = loaders.page(key).await.map_err(|e| upstream_error(&e))?;
-        Ok(Eager(LivePhotoConnection { slice, scope }))
+        #[graphql(desc = "The live photo id, e.g. `5eb1b5f231778a0008d1c3f6`.")] id: ID,
+    ) -> async_graphql::Result<Option<LivePhoto>> {
+        let id = PhotoId::parse(&id).map_err(|m| error(Code::BadUserInput, m))?;
+        let loaders = ctx
+            .data::<Arc<Loaders>>()
+            .map_err(|e| error(Code::InternalServerError, e.message))?;
+        let photo = loaders.photo(id).await.map_err(|e| upstream_error(&e))?;
+        Ok(photo.map(LivePhoto))
     }
 }
 
@@ -119,7 +74,7 @@ pub struct LivePhotoFilter {
 impl LivePhotoFilter {
     /// Upstream compares whole milliseconds. A strict bound with a finer instant keeps the
     /// same photos when rounded away from the kept side: down for `after`, up for `before`.
-    fn normalize(self) -> upstream::LivePhotoFilter {
+    pub(super) fn normalize(self) -> upstream::LivePhotoFilter {
         let floor = |d: Option<DateTime>| d.map(|d| d.0.timestamp_millis());
         let ceil = |d: Option<DateTime>| {
             d.map(|d| {

@@ -6,6 +6,7 @@ mod calls;
 mod errors;
 mod helpers;
 mod hostile;
+mod lookups;
 mod pagination;
 mod resilience;
 mod schema;

@@ -23,30 +23,53 @@ fn the_schema_snapshot() {
 
 #[test]
 fn every_type_field_and_argument_has_a_description() {
-    let sdl = complycube_graphql::schema::sdl();
-    let lines: Vec<&str> = sdl.lines().collect();
-    for (i, line) in lines.iter().enumerate() {
-        let t = line.trim();
-        let is_definition =
-            t.starts_with("type ") || t.starts_with("input ") || t.starts_with("scalar ");
-        let is_member = !t.is_empty()
-            && !t.starts_with('"')
-            && !t.starts_with('}')
-            && !t.starts_with(')')
-            && !t.starts_with("directive")
-            && !t.starts_with("schema")
-            && (t.contains(':') || t.ends_with('('));
-        if (is_definition || is_member) && i > 0 && !lines[i - 1].trim().ends_with("\"\"\"") {
-            let inside_schema_block = lines[..i]
-                .iter()
-                .rev()
-                .find(|l| !l.starts_with('\t'))
-                .is_some_and(|l| l.starts_with("schema"));
-            if !inside_schema_block && !t.starts_with("directive") {
-                panic!("no description for `{t}`");
+    use async_graphql::parser::{parse_schema, types::TypeKind, types::TypeSystemDefinition};
+    let sdl = parse_schema(complycube_graphql::schema::sdl()).expect("the SDL parses");
+    let mut missing = Vec::new();
+    for definition in sdl.definitions {
+        let TypeSystemDefinition::Type(ty) = definition else {
+            continue;
+        };
+        let ty = ty.node;
+        let name = ty.name.node.to_string();
+        if ty.description.is_none() {
+            missing.push(name.clone());
+        }
+        match ty.kind {
+            TypeKind::Object(object) => {
+                for field in object.fields {
+                    let field = field.node;
+                    if field.description.is_none() {
+                        missing.push(format!("{name}.{}", field.name.node));
+                    }
+                    for arg in field.arguments {
+                        if arg.node.description.is_none() {
+                            missing.push(format!(
+                                "{name}.{}({})",
+                                field.name.node, arg.node.name.node
+                            ));
+                        }
+                    }
+                }
             }
+            TypeKind::InputObject(input) => {
+                for field in input.fields {
+                    if field.node.description.is_none() {
+                        missing.push(format!("{name}.{}", field.node.name.node));
+                    }
+                }
+            }
+            TypeKind::Enum(values) => {
+                for value in values.values {
+                    if value.node.description.is_none() {
+                        missing.push(format!("{name}.{}", value.node.value.node));
+                    }
+                }
+            }
+            _ => {}
         }
     }
+    assert!(missing.is_empty(), "no description for {missing:?}");
 }
 
 #[tokio::test]
