@@ -74,6 +74,38 @@ impl std::str::FromStr for ApiKey {
     }
 }
 
+/// A stand-in for an API key where one must be named (rate budgets, cache entries, Redis
+/// keys): a SHA-256 of the key, never the key itself. Requests without a key share one.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KeyId([u8; 32]);
+
+impl KeyId {
+    pub fn of(key: Option<&ApiKey>) -> Self {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        hash.update(b"complycube-graphql/key-id/v1\0");
+        if let Some(key) = key {
+            hash.update(key.expose().as_bytes());
+        }
+        Self(hash.finalize().into())
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// The first 16 hex digits: enough to tell keys apart in Redis key names and logs.
+    pub fn short_hex(&self) -> String {
+        self.0[..8].iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+impl fmt::Debug for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyId({})", self.short_hex())
+    }
+}
+
 /// ComplyCube ids are 24 hex digits; this leaves room without inviting abuse.
 pub const MAX_ID_LEN: usize = 128;
 
@@ -212,6 +244,8 @@ pub struct Upstream {
     auth: Option<HeaderValue>,
     /// Kept only to scrub it from anything upstream echoes back (see [`Error::redact`]).
     key: Option<ApiKey>,
+    /// The server key's stand-in, for budgets and caches.
+    key_id: KeyId,
     permits: Arc<Semaphore>,
     max_body_bytes: usize,
     max_download_bytes: usize,
@@ -264,11 +298,18 @@ impl Upstream {
             list_url,
             auth,
             key: settings.api_key.clone(),
+            key_id: KeyId::of(settings.api_key.as_ref()),
             permits: Arc::new(Semaphore::new(settings.max_concurrency.max(1))),
             max_body_bytes: settings.max_body_bytes,
             max_download_bytes: settings.max_download_bytes,
             retry: settings.retry.clone(),
         })
+    }
+
+    /// The stand-in of the key a request of `session` uses: the caller's own in forwarding
+    /// mode, else the server's.
+    pub fn key_id(&self, session: &Session) -> KeyId {
+        session.key_id().unwrap_or(self.key_id)
     }
 
     /// The largest image a download may return.
@@ -318,6 +359,15 @@ mod tests {
             redacted_url("http://127.0.0.1:1/v1"),
             "http://127.0.0.1:1/v1"
         );
+    }
+
+    #[test]
+    fn key_ids_tell_keys_apart_and_never_show_them() {
+        let a = KeyId::of(Some(&ApiKey::new("live_secret_a")));
+        assert_ne!(a, KeyId::of(Some(&ApiKey::new("live_secret_b"))));
+        assert_ne!(a, KeyId::of(None));
+        assert_eq!(a, KeyId::of(Some(&ApiKey::new("live_secret_a"))));
+        assert!(!format!("{a:?} {}", a.short_hex()).contains("secret"));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use reqwest::header::HeaderValue;
 use tokio::time::Instant;
 
-use super::{ApiKey, Error};
+use super::{ApiKey, Error, KeyId};
 
 /// The deadline and the call budget of one GraphQL (HTTP) request. Every upstream call the
 /// request causes, from any loader, ends by the deadline (retries and permit waits
@@ -22,6 +22,8 @@ pub struct Session {
     /// The caller's own key (forwarding mode), used instead of the server's for this
     /// request only. Sensitive: never printed.
     pub(super) key: Option<(ApiKey, HeaderValue)>,
+    /// The forwarded key's stand-in, computed once.
+    forwarded_key_id: Option<KeyId>,
 }
 
 impl Session {
@@ -32,6 +34,7 @@ impl Session {
             calls_left: AtomicUsize::new(max_calls),
             request_id: None,
             key: None,
+            forwarded_key_id: None,
         }
     }
 
@@ -47,8 +50,14 @@ impl Session {
         let header = key
             .header_value()
             .ok_or("the API key contains characters not allowed in an HTTP header")?;
+        self.forwarded_key_id = Some(KeyId::of(Some(&key)));
         self.key = Some((key, header));
         Ok(self)
+    }
+
+    /// The forwarded key's stand-in, in forwarding mode.
+    pub(super) fn key_id(&self) -> Option<KeyId> {
+        self.forwarded_key_id
     }
 
     pub fn deadline(&self) -> Instant {
