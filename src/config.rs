@@ -128,6 +128,20 @@ pub struct ServeArgs {
     #[arg(long, env = "MAX_DOWNLOAD_BYTES", default_value_t = DEFAULT_MAX_DOWNLOAD_BYTES)]
     pub max_download_bytes: usize,
 
+    /// Reuse ComplyCube's answers (lists, photos, clients, downloads) for this long (e.g.
+    /// `30s`); off unless set, so every read is fresh by default.
+    #[arg(long, env = "CACHE_TTL", value_parser = humantime::parse_duration)]
+    pub cache_ttl: Option<Duration>,
+
+    /// Ceiling of the in-process cache, in bytes.
+    #[arg(long, env = "CACHE_MAX_BYTES", default_value_t = crate::cache::DEFAULT_MAX_BYTES)]
+    pub cache_max_bytes: u64,
+
+    /// Redis (`redis://host:port/db`), shared by replicas for the cache. Its password is
+    /// never logged.
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+
     /// Largest upstream response body accepted, in bytes.
     #[arg(long, env = "UPSTREAM_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
     pub upstream_max_body_bytes: usize,
@@ -170,6 +184,11 @@ impl ServeArgs {
                 request_timeout: self.upstream_timeout,
                 max_body_bytes: self.upstream_max_body_bytes,
                 max_download_bytes: self.max_download_bytes,
+                cache: crate::cache::CacheSettings {
+                    ttl: self.cache_ttl,
+                    max_bytes: self.cache_max_bytes,
+                    redis_url: self.redis_url.clone().filter(|u| !u.trim().is_empty()),
+                },
                 retry: RetryPolicy {
                     max_retries: self.upstream_retries,
                     base_delay: self.upstream_retry_base_delay,

@@ -16,6 +16,7 @@
 //! `main.rs` only parses flags and wires these together; tests start the same pieces on
 //! `127.0.0.1:0` (see [`start`]).
 
+pub mod cache;
 pub mod config;
 pub mod http;
 pub mod loader;

@@ -19,6 +19,7 @@ use futures::future::join_all;
 
 use super::Listed;
 use crate::{
+    cache::{EntryKey, Kind},
     pagination::{
         anchor::{self, TIE_SLACK},
         planner::{self, PageRequest},
@@ -86,6 +87,63 @@ struct Fetched {
     /// Positions fetched so far (normalised), and their items.
     windows: Vec<Window>,
     items: BTreeMap<u64, Arc<LivePhoto>>,
+    /// Came from the cache (and may be stale): dropped at the first sign of it.
+    seeded: bool,
+    /// A cached seed was dropped during this fetch: plan again from what is fresh.
+    reseeded: bool,
+    /// Holds answers the cache does not have yet.
+    dirty: bool,
+}
+
+/// A list as the cache keeps it: items by position, and the list's length.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CachedList {
+    total: u64,
+    windows: Vec<(u64, u64)>,
+    items: Vec<(u64, LivePhoto)>,
+}
+
+impl Fetched {
+    fn from_cache(cached: CachedList) -> Self {
+        Self {
+            total: Some(cached.total),
+            windows: planner::normalize(
+                cached
+                    .windows
+                    .into_iter()
+                    .map(|(start, end)| Window::new(start, end))
+                    .collect(),
+            ),
+            items: cached
+                .items
+                .into_iter()
+                .map(|(position, item)| (position, Arc::new(item)))
+                .collect(),
+            seeded: true,
+            reseeded: false,
+            dirty: false,
+        }
+    }
+
+    fn to_cache(&self) -> Option<CachedList> {
+        Some(CachedList {
+            total: self.total?,
+            windows: self.windows.iter().map(|w| (w.start, w.end)).collect(),
+            items: self
+                .items
+                .iter()
+                .map(|(&position, item)| (position, LivePhoto::clone(item)))
+                .collect(),
+        })
+    }
+
+    /// Forgets a cached seed that proved stale; what this request fetched itself stays.
+    fn drop_seed(&mut self) {
+        *self = Self {
+            reseeded: true,
+            ..Self::default()
+        };
+    }
 }
 
 /// The batch function: groups keys by list, fetches lists concurrently (the upstream
@@ -110,13 +168,29 @@ impl BatchFn<PageKey, SliceResult> for Batcher {
             listed: &self.listed,
         };
         let work = by_list.into_iter().map(|(list, asks)| {
-            let mut fetched = self.lists.remove(list).unwrap_or_default();
+            let known = self.lists.remove(list);
             async move {
+                let mut fetched = match known {
+                    Some(fetched) => fetched,
+                    None => fetcher.seed(list).await,
+                };
                 let specs: Vec<WindowSpec> = asks.iter().map(|a| a.spec).collect();
                 let anchors: Vec<Window> = asks.iter().flat_map(|a| a.anchor_windows()).collect();
-                let outcome = fetcher
-                    .fetch_list(list, &mut fetched, &specs, anchors)
+                let mut outcome = fetcher
+                    .fetch_list(list, &mut fetched, &specs, anchors.clone())
                     .await;
+                // A cursor's photo not where a cached list says: the cache is stale, or
+                // the list moved. Ask ComplyCube before concluding it moved.
+                if outcome.is_ok()
+                    && fetched.seeded
+                    && !asks.iter().all(|ask| anchors_hold(&fetched, ask))
+                {
+                    fetched.drop_seed();
+                    outcome = fetcher
+                        .fetch_list(list, &mut fetched, &specs, anchors)
+                        .await;
+                }
+                fetcher.keep(list, &mut fetched).await;
                 (list, asks, fetched, outcome)
             }
         });
@@ -247,13 +321,15 @@ impl Batcher {
         })
     }
 
-    /// One window of any list, through what this request has fetched already.
+    /// One window of any list, through what this request has fetched already (never from
+    /// the cache: it serves finding a cursor's photo again, which must be fresh).
     async fn list_slice(&mut self, list: ListId, spec: WindowSpec) -> SliceResult {
         let mut fetched = self.lists.remove(&list).unwrap_or_default();
-        let outcome = self
-            .fetcher()
+        let fetcher = self.fetcher();
+        let outcome = fetcher
             .fetch_list(&list, &mut fetched, &[spec], Vec::new())
             .await;
+        fetcher.keep(&list, &mut fetched).await;
         let value = outcome.and_then(|()| slice(&fetched, spec));
         self.lists.insert(list, fetched);
         value
@@ -287,6 +363,64 @@ impl Fetcher<'_> {
     /// Fetches whatever the windows of one list (and the positions of its cursors' anchors)
     /// need that this request has not fetched yet.
     async fn fetch_list(
+        self,
+        list: &ListId,
+        fetched: &mut Fetched,
+        specs: &[WindowSpec],
+        anchors: Vec<Window>,
+    ) -> Result<(), Arc<upstream::Error>> {
+        fetched.reseeded = false;
+        self.fetch_list_once(list, fetched, specs, anchors.clone())
+            .await?;
+        if fetched.reseeded {
+            // The cached seed was stale and is gone: plan again on fresh answers only.
+            self.fetch_list_once(list, fetched, specs, anchors).await?;
+        }
+        Ok(())
+    }
+
+    /// The list as the cache holds it for this request's key, or nothing.
+    async fn seed(self, list: &ListId) -> Fetched {
+        let Some(cache) = self.upstream.cache() else {
+            return Fetched::default();
+        };
+        let key = self.cache_key(list);
+        match cache
+            .get::<CachedList>(key, self.upstream.seal_key(self.session))
+            .await
+        {
+            Some(cached) => Fetched::from_cache(cached),
+            None => Fetched::default(),
+        }
+    }
+
+    /// Writes what this request fetched of a list back to the cache.
+    async fn keep(self, list: &ListId, fetched: &mut Fetched) {
+        let Some(cache) = self.upstream.cache() else {
+            return;
+        };
+        if !fetched.dirty {
+            return;
+        }
+        if let Some(cached) = fetched.to_cache() {
+            let seal = self.upstream.seal_key(self.session);
+            cache.put(self.cache_key(list), seal, &cached).await;
+            fetched.dirty = false;
+        }
+    }
+
+    fn cache_key(self, list: &ListId) -> EntryKey {
+        EntryKey::new(
+            self.upstream.key_id(self.session),
+            Kind::List,
+            &[
+                list.client.as_str().as_bytes(),
+                &list.filter.fingerprint_bytes(),
+            ],
+        )
+    }
+
+    async fn fetch_list_once(
         self,
         list: &ListId,
         fetched: &mut Fetched,
@@ -347,6 +481,12 @@ impl Fetcher<'_> {
                     continue;
                 }
             };
+            if fetched.seeded && fetched.total != Some(page.total_items) {
+                // The list's length changed since it was cached: the cached positions
+                // cannot be trusted next to this answer.
+                fetched.drop_seed();
+            }
+            fetched.dirty = true;
             fetched.total.get_or_insert(page.total_items);
             let offset = request.offset();
             let items: Vec<Arc<LivePhoto>> = page.items.into_iter().map(Arc::new).collect();

@@ -1,13 +1,19 @@
 //! The typed endpoints: what to ask ComplyCube for, and the checks on what comes back.
 //! Each goes through the one request path ([`Upstream::call_all`] / `call_one`).
 
+use std::future::Future;
+
 use base64::{engine::general_purpose::STANDARD, Engine};
+use serde::{de::DeserializeOwned, Serialize};
 
 use super::{
     wire, ClientDetails, ClientId, Error, LivePhoto, LivePhotoDownload, LivePhotoFilter,
     LivePhotoPage, PhotoId, Session, Upstream,
 };
-use crate::pagination::PageRequest;
+use crate::{
+    cache::{EntryKey, Kind},
+    pagination::PageRequest,
+};
 
 /// One upstream request: which resource, with which parameters.
 #[derive(Clone, Copy, Debug)]
@@ -108,6 +114,15 @@ impl Upstream {
         id: &PhotoId,
         session: &Session,
     ) -> Result<Option<LivePhoto>, Error> {
+        let fetch = self.fetch_live_photo(id, session);
+        self.cached(session, Kind::Photo, id.as_str(), fetch).await
+    }
+
+    async fn fetch_live_photo(
+        &self,
+        id: &PhotoId,
+        session: &Session,
+    ) -> Result<Option<LivePhoto>, Error> {
         let read = |body: Vec<u8>| {
             let photo: LivePhoto = parse(&body, "the live photo")?;
             if photo.id != id.as_str() {
@@ -126,6 +141,30 @@ impl Upstream {
     /// A live photo's image, its base64 checked and its decoded size within
     /// [`Upstream::max_download_bytes`].
     pub async fn download_live_photo(
+        &self,
+        id: &PhotoId,
+        session: &Session,
+    ) -> Result<LivePhotoDownload, Error> {
+        // A 404 evicts like any lookup's, and is still the caller's error.
+        let mut gone = None;
+        let fetch = async {
+            match self.fetch_download(id, session).await {
+                Err(e) if e.is_not_found() => {
+                    gone = Some(e);
+                    Ok(None)
+                }
+                other => other.map(Some),
+            }
+        };
+        let cached = self
+            .cached(session, Kind::Download, id.as_str(), fetch)
+            .await?;
+        cached.ok_or_else(|| {
+            gone.unwrap_or_else(|| Error::InvalidResponse("the download vanished".into()))
+        })
+    }
+
+    async fn fetch_download(
         &self,
         id: &PhotoId,
         session: &Session,
@@ -149,6 +188,48 @@ impl Upstream {
 
     /// A client's details; `None` when ComplyCube answers 404.
     pub async fn client(
+        &self,
+        id: &ClientId,
+        session: &Session,
+    ) -> Result<Option<ClientDetails>, Error> {
+        let fetch = self.fetch_client(id, session);
+        self.cached(session, Kind::Client, id.as_str(), fetch).await
+    }
+
+    /// Through the cache, when there is one: a cached answer costs no call; a fresh one is
+    /// kept; a 404 (`None`) evicts what was kept for that id (for a photo, its image too).
+    async fn cached<T: Serialize + DeserializeOwned>(
+        &self,
+        session: &Session,
+        kind: Kind,
+        id: &str,
+        fetch: impl Future<Output = Result<Option<T>, Error>>,
+    ) -> Result<Option<T>, Error> {
+        let Some(cache) = &self.cache else {
+            return fetch.await;
+        };
+        let key_id = self.key_id(session);
+        let seal = self.seal_key(session);
+        let key = EntryKey::new(key_id, kind, &[id.as_bytes()]);
+        if let Some(hit) = cache.get(key, seal).await {
+            return Ok(Some(hit));
+        }
+        let fresh = fetch.await?;
+        match &fresh {
+            Some(value) => cache.put(key, seal, value).await,
+            None => {
+                cache.evict(key).await;
+                if kind == Kind::Photo {
+                    cache
+                        .evict(EntryKey::new(key_id, Kind::Download, &[id.as_bytes()]))
+                        .await;
+                }
+            }
+        }
+        Ok(fresh)
+    }
+
+    async fn fetch_client(
         &self,
         id: &ClientId,
         session: &Session,

@@ -23,6 +23,8 @@ use std::{fmt, sync::Arc, time::Duration};
 use reqwest::header::HeaderValue;
 use tokio::sync::Semaphore;
 
+use crate::cache::{self, Cache, CacheSettings, SealKey};
+
 pub use endpoints::Endpoint;
 pub use error::Error;
 pub use filter::LivePhotoFilter;
@@ -215,6 +217,8 @@ pub struct UpstreamSettings {
     /// truncated image.
     pub max_download_bytes: usize,
     pub retry: RetryPolicy,
+    /// Reuse of answers (off unless a TTL is set), in process and in Redis.
+    pub cache: CacheSettings,
 }
 
 impl UpstreamSettings {
@@ -228,6 +232,10 @@ impl UpstreamSettings {
             max_body_bytes: 4 * 1024 * 1024,
             max_download_bytes: DEFAULT_MAX_DOWNLOAD_BYTES,
             retry: RetryPolicy::default(),
+            cache: CacheSettings {
+                max_bytes: cache::DEFAULT_MAX_BYTES,
+                ..CacheSettings::default()
+            },
         }
     }
 }
@@ -246,6 +254,9 @@ pub struct Upstream {
     key: Option<ApiKey>,
     /// The server key's stand-in, for budgets and caches.
     key_id: KeyId,
+    /// What seals the server key's cache entries in Redis.
+    seal: SealKey,
+    cache: Option<Cache>,
     permits: Arc<Semaphore>,
     max_body_bytes: usize,
     max_download_bytes: usize,
@@ -299,6 +310,8 @@ impl Upstream {
             auth,
             key: settings.api_key.clone(),
             key_id: KeyId::of(settings.api_key.as_ref()),
+            seal: SealKey::derive(settings.api_key.as_ref()),
+            cache: Cache::new(&settings.cache)?,
             permits: Arc::new(Semaphore::new(settings.max_concurrency.max(1))),
             max_body_bytes: settings.max_body_bytes,
             max_download_bytes: settings.max_download_bytes,
@@ -310,6 +323,16 @@ impl Upstream {
     /// mode, else the server's.
     pub fn key_id(&self, session: &Session) -> KeyId {
         session.key_id().unwrap_or(self.key_id)
+    }
+
+    /// The cache of answers, when one is configured.
+    pub fn cache(&self) -> Option<&Cache> {
+        self.cache.as_ref()
+    }
+
+    /// What seals the cache entries of the key a request of `session` uses.
+    pub fn seal_key<'a>(&'a self, session: &'a Session) -> &'a SealKey {
+        session.seal_key().unwrap_or(&self.seal)
     }
 
     /// The largest image a download may return.

@@ -8,6 +8,7 @@ use reqwest::header::HeaderValue;
 use tokio::time::Instant;
 
 use super::{ApiKey, Error, KeyId};
+use crate::cache::SealKey;
 
 /// The deadline and the call budget of one GraphQL (HTTP) request. Every upstream call the
 /// request causes, from any loader, ends by the deadline (retries and permit waits
@@ -24,6 +25,8 @@ pub struct Session {
     pub(super) key: Option<(ApiKey, HeaderValue)>,
     /// The forwarded key's stand-in, computed once.
     forwarded_key_id: Option<KeyId>,
+    /// What seals the forwarded key's cache entries.
+    forwarded_seal: Option<SealKey>,
 }
 
 impl Session {
@@ -35,6 +38,7 @@ impl Session {
             request_id: None,
             key: None,
             forwarded_key_id: None,
+            forwarded_seal: None,
         }
     }
 
@@ -51,6 +55,7 @@ impl Session {
             .header_value()
             .ok_or("the API key contains characters not allowed in an HTTP header")?;
         self.forwarded_key_id = Some(KeyId::of(Some(&key)));
+        self.forwarded_seal = Some(SealKey::derive(Some(&key)));
         self.key = Some((key, header));
         Ok(self)
     }
@@ -58,6 +63,11 @@ impl Session {
     /// The forwarded key's stand-in, in forwarding mode.
     pub(super) fn key_id(&self) -> Option<KeyId> {
         self.forwarded_key_id
+    }
+
+    /// What seals the forwarded key's cache entries, in forwarding mode.
+    pub(super) fn seal_key(&self) -> Option<&SealKey> {
+        self.forwarded_seal.as_ref()
     }
 
     pub fn deadline(&self) -> Instant {

@@ -70,7 +70,7 @@ pub struct LivePhotoDownload {
 /// Identity numbers (`ssn`, `socialInsuranceNumber`, `nationalIdentityNumber`,
 /// `taxIdentificationNumber`) and `metadata` are deliberately not fields here: what is
 /// never read cannot leak, under any name.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClientDetails {
     pub id: String,
@@ -93,7 +93,7 @@ pub struct ClientDetails {
 }
 
 /// A person's details, without identity numbers (see [`ClientDetails`]).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PersonDetails {
     pub first_name: Option<String>,
@@ -106,7 +106,7 @@ pub struct PersonDetails {
 }
 
 /// A company's details.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CompanyDetails {
     pub name: Option<String>,
@@ -119,7 +119,17 @@ pub struct CompanyDetails {
 /// An optional date in ComplyCube's format; `null` or absent is `None`.
 mod optional_millis {
     use chrono::{DateTime, Utc};
-    use serde::{Deserialize, Deserializer};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        value: &Option<DateTime<Utc>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(t) => s.serialize_str(&crate::upstream::format_instant(t)),
+            None => s.serialize_none(),
+        }
+    }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
         let Some(text) = Option::<std::borrow::Cow<'de, str>>::deserialize(d)? else {

@@ -24,6 +24,7 @@ pub const BIG: &str = "5f1e0a3c9d2b4a0008a104e2";
 pub struct TestApp {
     pub addr: SocketAddr,
     pub sim: Simulator,
+    pub sim_addr: SocketAddr,
     http: reqwest::Client,
 }
 
@@ -55,6 +56,18 @@ impl TestApp {
         Self {
             addr,
             sim,
+            sim_addr,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Another service, with default settings, on the same simulator as `other`.
+    pub async fn spawn_on(other: &TestApp) -> Self {
+        let addr = start_service(&format!("http://{}/v1", other.sim_addr), TEST_KEY, |_| {}).await;
+        Self {
+            addr,
+            sim: other.sim.clone(),
+            sim_addr: other.sim_addr,
             http: reqwest::Client::new(),
         }
     }

@@ -2,6 +2,7 @@
 //! simulator on random loopback ports, over real HTTP.
 
 mod binary;
+mod cache;
 mod calls;
 mod errors;
 mod helpers;

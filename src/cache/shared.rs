@@ -1,0 +1,159 @@
+//! The cache's second level, in Redis: sealed entries with the cache's TTL.
+//!
+//! The one thing to know: Redis is never in a request's way. Every call has
+//! [`REDIS_TIMEOUT`]; a failed or slow call is a miss (or a write skipped), logged once per
+//! outage; a lost connection is made again at most once a second.
+
+use std::{
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Mutex,
+    },
+    time::Duration,
+};
+
+use redis::{aio::ConnectionManager, AsyncCommands};
+use tokio::time::Instant;
+
+use super::{EntryKey, SealKey};
+use crate::upstream::redacted_url;
+
+/// The longest a cache read or write waits for Redis.
+pub const REDIS_TIMEOUT: Duration = Duration::from_millis(50);
+/// The least time between two attempts to connect.
+const RECONNECT_EVERY: Duration = Duration::from_secs(1);
+
+pub(super) struct Shared {
+    client: redis::Client,
+    ttl: Duration,
+    /// The connection, once made (it reconnects by itself after that).
+    connection: tokio::sync::OnceCell<ConnectionManager>,
+    /// When connecting last failed: no new attempt before [`RECONNECT_EVERY`].
+    failed_at: Mutex<Option<Instant>>,
+    /// Whether the current outage has been logged.
+    down: AtomicBool,
+    shown_url: String,
+}
+
+impl Shared {
+    pub(super) fn new(url: &str, ttl: Duration) -> Result<Self, String> {
+        let shown_url = redacted_url(url);
+        let client = redis::Client::open(url)
+            .map_err(|e| format!("REDIS_URL `{shown_url}` is not usable: {e}"))?;
+        Ok(Self {
+            client,
+            ttl,
+            connection: tokio::sync::OnceCell::new(),
+            failed_at: Mutex::new(None),
+            down: AtomicBool::new(false),
+            shown_url,
+        })
+    }
+
+    async fn connection(&self) -> Option<ConnectionManager> {
+        if let Some(connection) = self.connection.get() {
+            return Some(connection.clone());
+        }
+        {
+            let failed_at = self.failed_at.lock().unwrap_or_else(|p| p.into_inner());
+            if failed_at.is_some_and(|at| at.elapsed() < RECONNECT_EVERY) {
+                return None;
+            }
+        }
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(REDIS_TIMEOUT))
+            .set_response_timeout(Some(REDIS_TIMEOUT))
+            .set_number_of_retries(1);
+        let made = tokio::time::timeout(
+            REDIS_TIMEOUT * 2,
+            self.client.get_connection_manager_with_config(config),
+        )
+        .await;
+        match made {
+            Ok(Ok(connection)) => Some(
+                self.connection
+                    .get_or_init(|| async { connection })
+                    .await
+                    .clone(),
+            ),
+            Ok(Err(e)) => {
+                self.failed(&e.to_string());
+                None
+            }
+            Err(_) => {
+                self.failed("no answer in time");
+                None
+            }
+        }
+    }
+
+    fn failed(&self, why: &str) {
+        *self.failed_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+        if !self.down.swap(true, Ordering::Relaxed) {
+            tracing::warn!(redis = %self.shown_url, %why, "the shared cache's Redis is unreachable: reading and writing the in-process cache only until it answers");
+        }
+    }
+
+    fn answered(&self) {
+        if self.down.swap(false, Ordering::Relaxed) {
+            tracing::info!(redis = %self.shown_url, "the shared cache's Redis answers again");
+        }
+    }
+
+    /// Runs one command within [`REDIS_TIMEOUT`]; `None` when Redis did not answer in time.
+    async fn run<T>(
+        &self,
+        command: impl AsyncFnOnce(&mut ConnectionManager) -> redis::RedisResult<T>,
+    ) -> Option<T> {
+        let mut connection = self.connection().await?;
+        match tokio::time::timeout(REDIS_TIMEOUT, command(&mut connection)).await {
+            Ok(Ok(value)) => {
+                self.answered();
+                Some(value)
+            }
+            Ok(Err(e)) => {
+                self.failed(&e.to_string());
+                None
+            }
+            Err(_) => {
+                self.failed("no answer in time");
+                None
+            }
+        }
+    }
+
+    fn name(key: &EntryKey) -> String {
+        format!("ccgql:cache:{}", key.hex())
+    }
+
+    pub(super) async fn get(&self, key: &EntryKey, seal: &SealKey) -> Option<Vec<u8>> {
+        let name = Self::name(key);
+        let sealed: Option<Vec<u8>> = self.run(async |c| c.get(&name).await).await?;
+        seal.open(name.as_bytes(), &sealed?)
+    }
+
+    pub(super) async fn put(&self, key: &EntryKey, seal: &SealKey, plaintext: &[u8]) {
+        let name = Self::name(key);
+        let Some(sealed) = seal.seal(name.as_bytes(), plaintext) else {
+            return;
+        };
+        let ttl_ms = u64::try_from(self.ttl.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        self.run(async |c| {
+            redis::cmd("SET")
+                .arg(&name)
+                .arg(sealed)
+                .arg("PX")
+                .arg(ttl_ms)
+                .query_async::<()>(c)
+                .await
+        })
+        .await;
+    }
+
+    pub(super) async fn evict(&self, key: &EntryKey) {
+        let name = Self::name(key);
+        self.run(async |c| c.del::<_, ()>(&name).await).await;
+    }
+}
