@@ -5,6 +5,8 @@
 //! the operations of a batch, and the operations of a batch run concurrently so that the
 //! loaders see their windows and ids together and merge them.
 
+pub mod cors;
+
 use std::{future::Future, sync::Arc, time::Duration};
 
 use async_graphql::{BatchRequest, BatchResponse};
