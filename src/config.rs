@@ -199,6 +199,8 @@ impl ServeArgs {
             max_body_bytes: self.max_body_bytes,
             request_timeout: self.request_timeout,
             max_upstream_calls: self.max_upstream_calls,
+            // Open until `serve` puts in what `AccessArgs::resolve` decided.
+            access: Default::default(),
         }
     }
 }

@@ -171,7 +171,9 @@ mod tests {
                 client(id: $id) { id @include(if: $on) \
                 livePhotos(first: $n, filter: $f) @include(if: false) { totalCount } } }";
             let run = |executor: &Executor, variables: serde_json::Value| {
-                let request = Request::new(QUERY).variables(async_graphql::Variables::from_json(variables));
+                let request = Request::new(QUERY)
+                    .variables(async_graphql::Variables::from_json(variables))
+                    .data(crate::auth::Caller::Full);
                 let response = futures::executor::block_on(executor.execute(request));
                 serde_json::to_value(&response).unwrap()
             };

@@ -17,6 +17,7 @@ use super::{
     Code,
 };
 use crate::{
+    auth::Caller,
     loader::{ListId, Loaders, PageKey},
     pagination::{window, Limits, RelayArgs, Scope},
     upstream::{self, ClientId},
@@ -31,9 +32,18 @@ impl Query {
     /// id shows up as a `NOT_FOUND` error on the fields that read its data.
     async fn client(
         &self,
+        ctx: &Context<'_>,
         #[graphql(desc = "The ComplyCube client id, e.g. `5eb1276d96be4a0008713af5`.")] id: ID,
     ) -> async_graphql::Result<Option<Client>> {
         let id = ClientId::parse(&id).map_err(|m| error(Code::BadUserInput, m))?;
+        // A client the caller's token does not list: FORBIDDEN here, before any upstream call.
+        if !ctx.data::<Caller>()?.may_read(id.as_str()) {
+            // metrics: auth_refused("client_out_of_scope")
+            return Err(error(
+                Code::Forbidden,
+                format!("this token may not read client `{id}`"),
+            ));
+        }
         Ok(Some(Client { id }))
     }
 }

@@ -59,6 +59,15 @@ impl TestApp {
         }
     }
 
+    /// A handle on a service already started at `addr`, talking to `sim`.
+    pub fn at(addr: SocketAddr, sim: Simulator) -> Self {
+        Self {
+            addr,
+            sim,
+            http: reqwest::Client::new(),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }

@@ -1,8 +1,10 @@
 //! The integration suite: one binary, every test against the real service and the embedded
 //! simulator on random loopback ports, over real HTTP.
 
+mod auth;
 mod binary;
 mod calls;
+mod cors;
 mod errors;
 mod helpers;
 mod hostile;
@@ -10,3 +12,4 @@ mod pagination;
 mod resilience;
 mod schema;
 mod simulator;
+mod tokens;
