@@ -3,8 +3,8 @@
 //!
 //! A tour, in the order a request travels:
 //!
-//! - [`http`]: the axum router; `/graphql`, GraphiQL, health, limits, CORS. Gives every
-//!   HTTP request its own dataloader.
+//! - [`http`]: the axum router; `/graphql`, GraphiQL, health, limits, CORS, persisted
+//!   queries. Gives every HTTP request its own dataloader.
 //! - [`auth`]: who is calling (static tokens, JWTs, forwarded keys) and which clients
 //!   they may read; secure by default.
 //! - [`schema`]: GraphQL types and resolvers; maps failures to `extensions.code`.

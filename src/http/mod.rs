@@ -5,9 +5,10 @@
 //! the operations of a batch, and the operations of a batch run concurrently so that the
 //! loaders see their windows and ids together and merge them.
 //!
-//! Around that: `gate` (authentication, before the body is read; only `/graphql` is gated)
-//! and `cors` (browser origins).
+//! Around that: `gate` (authentication, before the body is read; only `/graphql` is gated),
+//! `cors` (browser origins), `apq` (persisted queries, resolved before execution).
 
+pub mod apq;
 pub mod cors;
 mod gate;
 
@@ -23,7 +24,7 @@ use axum::{
     serve::ListenerExt,
     Extension, Json, Router,
 };
-use futures::future::join_all;
+use futures::future::{join_all, Either};
 use serde_json::json;
 use tokio::{net::TcpListener, time::Instant};
 
@@ -84,6 +85,7 @@ struct Inner {
     request_timeout: Duration,
     max_upstream_calls: usize,
     gate: Arc<Gate>,
+    apq: apq::PersistedQueries,
     cors: cors::CorsPolicy,
 }
 
@@ -94,6 +96,7 @@ impl Service {
         Ok(Self(Arc::new(Inner {
             executor: Executor::new(config.limits, config.query_limits),
             gate: Arc::new(Gate::new(&access.auth, upstream.http_client())?),
+            apq: apq::PersistedQueries::default(),
             cors: access.cors.clone(),
             upstream,
             max_batch_size: config.max_batch_size,
@@ -187,16 +190,33 @@ impl Service {
         }
         let loaders = Arc::new(Loaders::new(self.0.upstream.clone(), session));
         let caller = admission.caller;
-        let run = |request: async_graphql::Request| {
+        let execute = |request: async_graphql::Request| {
             self.0
                 .executor
                 .execute(request.data(loaders.clone()).data(caller.clone()))
         };
+        // Within a batch, a persisted query that cannot run is that operation's error.
+        let run = |mut request: async_graphql::Request| match self.0.apq.resolve(&mut request) {
+            Ok(()) => Either::Left(execute(request)),
+            Err(e) => Either::Right(std::future::ready(e.response())),
+        };
         let response = match batch {
-            BatchRequest::Single(request) if request.query.trim().is_empty() => {
-                return bad_request(StatusCode::BAD_REQUEST, "the request has no `query`");
+            BatchRequest::Single(mut request) => {
+                // Alone, said as HTTP errors like any other unreadable request, except
+                // `PersistedQueryNotFound`, which Apollo clients expect with a 200.
+                match self.0.apq.resolve(&mut request) {
+                    Err(apq::ApqError::Bad(message)) => {
+                        return bad_request(StatusCode::BAD_REQUEST, message)
+                    }
+                    Err(not_found) => {
+                        return graphql_response(&BatchResponse::Single(not_found.response()))
+                    }
+                    Ok(()) if request.query.trim().is_empty() => {
+                        return bad_request(StatusCode::BAD_REQUEST, "the request has no `query`");
+                    }
+                    Ok(()) => BatchResponse::Single(execute(request).await),
+                }
             }
-            BatchRequest::Single(request) => BatchResponse::Single(run(request).await),
             BatchRequest::Batch(requests) => {
                 if requests.is_empty() || requests.len() > self.0.max_batch_size {
                     return bad_request(
@@ -315,10 +335,12 @@ async fn graphql_get(State(service): State<Service>, request: Request) -> Respon
     }
 }
 
-/// Whether a GET names an operation: its query text.
+/// Whether a GET names an operation: its query text, or a persisted query's hash.
 fn names_an_operation(uri: &axum::http::Uri) -> bool {
-    uri.query()
-        .is_some_and(|q| q.split('&').any(|p| p.starts_with("query=")))
+    uri.query().is_some_and(|q| {
+        q.split('&')
+            .any(|p| p.starts_with("query=") || p.starts_with("extensions="))
+    })
 }
 
 fn wants_html(headers: &HeaderMap) -> bool {

@@ -1,6 +1,7 @@
 //! The integration suite: one binary, every test against the real service and the embedded
 //! simulator on random loopback ports, over real HTTP.
 
+mod apq;
 mod auth;
 mod binary;
 mod calls;
