@@ -87,7 +87,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let service = Service::new(&config)?;
     let listener = bind(args.listen).await?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    tracing::info!("GraphQL on http://{addr}/graphql, GraphiQL on http://{addr}/");
+    if config.access.playground {
+        tracing::info!("GraphQL on http://{addr}/graphql, GraphiQL on http://{addr}/");
+    } else {
+        tracing::info!("GraphQL on http://{addr}/graphql (GraphiQL off)");
+    }
     service
         .serve(listener, shutdown_signal())
         .await

@@ -87,6 +87,7 @@ struct Inner {
     gate: Arc<Gate>,
     apq: apq::PersistedQueries,
     cors: cors::CorsPolicy,
+    playground: bool,
 }
 
 impl Service {
@@ -94,10 +95,14 @@ impl Service {
         let upstream = Upstream::new(&config.upstream)?;
         let access = &config.access;
         Ok(Self(Arc::new(Inner {
-            executor: Executor::new(config.limits, config.query_limits),
+            executor: match access.introspection {
+                true => Executor::new(config.limits, config.query_limits),
+                false => Executor::without_introspection(config.limits, config.query_limits),
+            },
             gate: Arc::new(Gate::new(&access.auth, upstream.http_client())?),
             apq: apq::PersistedQueries::default(),
             cors: access.cors.clone(),
+            playground: access.playground,
             upstream,
             max_batch_size: config.max_batch_size,
             max_body_bytes: config.max_body_bytes,
@@ -108,11 +113,15 @@ impl Service {
 
     pub fn router(&self) -> Router {
         let gate = axum::middleware::from_fn_with_state(self.0.gate.clone(), gate::require);
-        let router = Router::new()
-            .route("/", get(graphiql))
+        let mut router = Router::new()
             .route("/graphql", get(graphql_get).post(graphql_post).layer(gate))
-            .route("/healthz", get(|| async { "ok" }))
-            .route("/graphiql/{asset}", get(graphiql_asset))
+            .route("/healthz", get(|| async { "ok" }));
+        if self.0.playground {
+            router = router
+                .route("/", get(graphiql))
+                .route("/graphiql/{asset}", get(graphiql_asset));
+        }
+        let router = router
             .layer(tower_http::limit::RequestBodyLimitLayer::new(
                 self.0.max_body_bytes,
             ))
@@ -319,6 +328,12 @@ async fn graphql_post(
 async fn graphql_get(State(service): State<Service>, request: Request) -> Response {
     if !names_an_operation(request.uri()) {
         if wants_html(request.headers()) {
+            if !service.0.playground {
+                return bad_request(
+                    StatusCode::NOT_ACCEPTABLE,
+                    "GraphiQL is switched off here (--no-playground): send a GraphQL request",
+                );
+            }
             return graphiql().await.into_response();
         }
         return bad_request(

@@ -7,6 +7,7 @@ mod binary;
 mod calls;
 mod cors;
 mod errors;
+mod exposure;
 mod helpers;
 mod hostile;
 mod pagination;
