@@ -1,6 +1,6 @@
 # Build: docker build -t complycube-graphql .
 # Run:   docker run --rm -p 8080:8080 complycube-graphql                      (demo mode)
-#        docker run --rm -p 8080:8080 -e COMPLYCUBE_API_KEY=... complycube-graphql
+#        docker run --rm -p 8080:8080 -e COMPLYCUBE_API_KEY=... -e FACADE_ACCESS_TOKENS=... complycube-graphql
 FROM rust:1-bookworm AS build
 WORKDIR /src
 COPY . .

@@ -9,6 +9,7 @@ use std::{net::SocketAddr, time::Duration};
 use clap::{Args, Parser, Subcommand};
 
 use crate::{
+    auth::AccessArgs,
     http::ServiceConfig,
     pagination::Limits,
     schema::QueryLimits,
@@ -35,6 +36,8 @@ pub struct Cli {
     pub serve: ServeArgs,
 }
 
+// Made once at start-up: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve GraphQL (the default).
@@ -145,6 +148,10 @@ pub struct ServeArgs {
     /// Largest upstream response body accepted, in bytes.
     #[arg(long, env = "UPSTREAM_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
     pub upstream_max_body_bytes: usize,
+
+    /// Who may call, from where, and what is exposed (see [`crate::auth`]).
+    #[command(flatten)]
+    pub access: AccessArgs,
 }
 
 /// Where `serve` gets its data.
@@ -161,11 +168,13 @@ pub enum UpstreamChoice {
 
 impl ServeArgs {
     /// Empty values count as unset, as `docker compose`'s `${KEY:-}` leaves them.
+    /// Forwarding with no URL is ComplyCube's production API.
     pub fn upstream(&self) -> UpstreamChoice {
         let url = self.upstream_url.clone().filter(|u| !u.trim().is_empty());
         let key = self.api_key.clone().filter(|k| !k.expose().is_empty());
         match (url, key) {
-            (None, None) => UpstreamChoice::Demo,
+            // Forwarding callers' own keys means the real ComplyCube, not the demo.
+            (None, None) if !self.access.forward_authorization => UpstreamChoice::Demo,
             (url, api_key) => UpstreamChoice::Remote {
                 base_url: url.unwrap_or_else(|| COMPLYCUBE_BASE_URL.to_owned()),
                 api_key,
@@ -209,6 +218,8 @@ impl ServeArgs {
             max_body_bytes: self.max_body_bytes,
             request_timeout: self.request_timeout,
             max_upstream_calls: self.max_upstream_calls,
+            // Open until `serve` puts in what `AccessArgs::resolve` decided.
+            access: Default::default(),
         }
     }
 }

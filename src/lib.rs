@@ -3,8 +3,10 @@
 //!
 //! A tour, in the order a request travels:
 //!
-//! - [`http`]: the axum router; `/graphql`, GraphiQL, health, limits. Gives every HTTP
-//!   request its own dataloader.
+//! - [`http`]: the axum router; `/graphql`, GraphiQL, health, limits, CORS, persisted
+//!   queries. Gives every HTTP request its own dataloader.
+//! - [`auth`]: who is calling (static tokens, JWTs, forwarded keys) and which clients
+//!   they may read; secure by default.
 //! - [`schema`]: GraphQL types and resolvers; maps failures to `extensions.code`.
 //! - [`pagination`]: cursors, Relay arguments to windows, and the planner that turns
 //!   windows into the fewest upstream `page`/`pageSize` requests. Pure code.
@@ -16,6 +18,7 @@
 //! `main.rs` only parses flags and wires these together; tests start the same pieces on
 //! `127.0.0.1:0` (see [`start`]).
 
+pub mod auth;
 pub mod cache;
 pub mod config;
 pub mod http;

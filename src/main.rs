@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use complycube_graphql::{
+    auth::ACCESS_TOKENS_ENV,
     config::{Cli, Command, ServeArgs, SimulateArgs, UpstreamChoice},
     schema,
     simulator::{data, Simulator, SimulatorSettings, CHURN_CLIENT},
@@ -46,7 +47,12 @@ async fn main() -> ExitCode {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
-    let config = match args.upstream() {
+    let upstream = args.upstream();
+    // Secure by default: refuses, before anything starts, to serve a real key to anyone.
+    let tokens = std::env::var(ACCESS_TOKENS_ENV).ok();
+    let access = args.access.resolve(&upstream, tokens.as_deref())?;
+    access.log_start(&upstream);
+    let mut config = match upstream {
         UpstreamChoice::Demo => {
             // A fresh random key, so nothing but this process can use the simulator.
             let key = format!("demo-{:032x}", rand::random::<u128>());
@@ -68,7 +74,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         }
         UpstreamChoice::Remote { base_url, api_key } => {
             let shown = redacted_url(&base_url);
-            if api_key.is_none() {
+            if api_key.is_none() && !args.access.forward_authorization {
                 tracing::warn!(
                     "no COMPLYCUBE_API_KEY set: requests to {shown} carry no Authorization header"
                 );
@@ -77,10 +83,15 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             args.service_config(base_url, api_key)
         }
     };
+    config.access = access;
     let service = Service::new(&config)?;
     let listener = bind(args.listen).await?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    tracing::info!("GraphQL on http://{addr}/graphql, GraphiQL on http://{addr}/");
+    if config.access.playground {
+        tracing::info!("GraphQL on http://{addr}/graphql, GraphiQL on http://{addr}/");
+    } else {
+        tracing::info!("GraphQL on http://{addr}/graphql (GraphiQL off)");
+    }
     service
         .serve(listener, shutdown_signal())
         .await

@@ -12,7 +12,7 @@ out=$(mktemp -d)
 body=$(sed -n "s/^wrk.body = '\(.*\)'$/\1/p" "$here/w1.lua")
 "$bin" simulate --listen 127.0.0.1:18091 --api-key k >/dev/null 2>&1 & sim=$!
 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out/callgrind.%p" \
-  "$bin" --listen 127.0.0.1:18090 --upstream-url http://127.0.0.1:18091/v1 --api-key k \
+  "$bin" --listen 127.0.0.1:18090 --upstream-url http://127.0.0.1:18091/v1 --api-key k --allow-unauthenticated \
   >"$out/valgrind.log" 2>&1 & svc=$!
 trap 'kill $sim $svc 2>/dev/null' EXIT
 for _ in $(seq 100); do curl -sf http://127.0.0.1:18090/healthz >/dev/null && break; sleep 0.2; done

@@ -8,7 +8,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin="$here/../../target/release/complycube-graphql"
 "$bin" simulate --listen 127.0.0.1:18081 --api-key k >/dev/null 2>&1 & sim=$!
-"$bin" --listen 127.0.0.1:18080 --upstream-url http://127.0.0.1:18081/v1 --api-key k >/dev/null 2>&1 & svc=$!
+"$bin" --listen 127.0.0.1:18080 --upstream-url http://127.0.0.1:18081/v1 --api-key k --allow-unauthenticated >/dev/null 2>&1 & svc=$!
 trap 'kill $svc $sim 2>/dev/null' EXIT
 for _ in $(seq 50); do curl -sf http://127.0.0.1:18080/healthz >/dev/null && break; sleep 0.1; done
 wrk -t1 -c16 -d2s -s "$here/w1.lua" http://127.0.0.1:18080/graphql >/dev/null   # warm-up

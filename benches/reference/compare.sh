@@ -18,7 +18,7 @@ seconds=${2:-5}
 trap 'kill $sim 2>/dev/null' EXIT
 start() {
   case $1 in
-    service) "$bin" --listen 127.0.0.1:18080 --upstream-url http://127.0.0.1:18081/v1 --api-key k >/dev/null 2>&1 & ;;
+    service) "$bin" --listen 127.0.0.1:18080 --upstream-url http://127.0.0.1:18081/v1 --api-key k --allow-unauthenticated >/dev/null 2>&1 & ;;
     apollo) PORT=18080 UPSTREAM=http://127.0.0.1:18081/v1 API_KEY=k node "$here/apollo/server.mjs" >/dev/null 2>&1 & ;;
   esac
   pid=$!

@@ -4,6 +4,13 @@
 //! The one thing to know: each HTTP request gets one fresh set of [`Loaders`], shared by all
 //! the operations of a batch, and the operations of a batch run concurrently so that the
 //! loaders see their windows and ids together and merge them.
+//!
+//! Around that: `gate` (authentication, before the body is read; only `/graphql` is gated),
+//! `cors` (browser origins), `apq` (persisted queries, resolved before execution).
+
+pub mod apq;
+pub mod cors;
+mod gate;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
@@ -15,13 +22,14 @@ use axum::{
     response::{Html, IntoResponse, Response},
     routing::get,
     serve::ListenerExt,
-    Json, Router,
+    Extension, Json, Router,
 };
-use futures::future::join_all;
+use futures::future::{join_all, Either};
 use serde_json::json;
 use tokio::{net::TcpListener, time::Instant};
 
 use crate::{
+    auth::{AccessConfig, Admission, Gate, Refusal},
     loader::Loaders,
     pagination::Limits,
     schema::{Executor, QueryLimits},
@@ -42,6 +50,8 @@ pub struct ServiceConfig {
     pub request_timeout: Duration,
     /// Most upstream calls one HTTP request may cause (retries not counted).
     pub max_upstream_calls: usize,
+    /// Who may call, from which origins, and what is exposed (see [`crate::auth`]).
+    pub access: AccessConfig,
 }
 
 impl ServiceConfig {
@@ -54,6 +64,7 @@ impl ServiceConfig {
             max_body_bytes: 64 * 1024,
             request_timeout: Duration::from_secs(15),
             max_upstream_calls: 128,
+            access: AccessConfig::default(),
         }
     }
 }
@@ -73,13 +84,26 @@ struct Inner {
     max_body_bytes: usize,
     request_timeout: Duration,
     max_upstream_calls: usize,
+    gate: Arc<Gate>,
+    apq: apq::PersistedQueries,
+    cors: cors::CorsPolicy,
+    playground: bool,
 }
 
 impl Service {
     pub fn new(config: &ServiceConfig) -> Result<Self, String> {
+        let upstream = Upstream::new(&config.upstream)?;
+        let access = &config.access;
         Ok(Self(Arc::new(Inner {
-            executor: Executor::new(config.limits, config.query_limits),
-            upstream: Upstream::new(&config.upstream)?,
+            executor: match access.introspection {
+                true => Executor::new(config.limits, config.query_limits),
+                false => Executor::without_introspection(config.limits, config.query_limits),
+            },
+            gate: Arc::new(Gate::new(&access.auth, upstream.http_client())?),
+            apq: apq::PersistedQueries::default(),
+            cors: access.cors.clone(),
+            playground: access.playground,
+            upstream,
             max_batch_size: config.max_batch_size,
             max_body_bytes: config.max_body_bytes,
             request_timeout: config.request_timeout,
@@ -88,11 +112,16 @@ impl Service {
     }
 
     pub fn router(&self) -> Router {
-        Router::new()
-            .route("/", get(graphiql))
-            .route("/graphql", get(graphql_get).post(graphql_post))
-            .route("/healthz", get(|| async { "ok" }))
-            .route("/graphiql/{asset}", get(graphiql_asset))
+        let gate = axum::middleware::from_fn_with_state(self.0.gate.clone(), gate::require);
+        let mut router = Router::new()
+            .route("/graphql", get(graphql_get).post(graphql_post).layer(gate))
+            .route("/healthz", get(|| async { "ok" }));
+        if self.0.playground {
+            router = router
+                .route("/", get(graphiql))
+                .route("/graphiql/{asset}", get(graphiql_asset));
+        }
+        let router = router
             .layer(tower_http::limit::RequestBodyLimitLayer::new(
                 self.0.max_body_bytes,
             ))
@@ -108,7 +137,13 @@ impl Service {
                     response
                 }
             }))
-            .with_state(self.clone())
+            .with_state(self.clone());
+        // Outermost: preflights are answered first, and refusals carry CORS headers too
+        // (so a browser app can read why it was refused).
+        match self.0.cors.layer() {
+            Some(cors) => router.layer(cors),
+            None => router,
+        }
     }
 
     /// Serves on `listener` until `shutdown` completes, then drains in-flight requests.
@@ -126,14 +161,19 @@ impl Service {
             .await
     }
 
-    async fn execute(&self, batch: BatchRequest) -> Response {
+    async fn execute(&self, batch: BatchRequest, admission: Admission) -> Response {
         let deadline = Instant::now() + self.0.request_timeout;
         let operations = match &batch {
             BatchRequest::Single(_) => None,
             BatchRequest::Batch(requests) => Some(requests.len()),
         };
         // Upstream calls already end by the deadline; this net bounds everything else.
-        match tokio::time::timeout_at(deadline + DEADLINE_GRACE, self.run(batch, deadline)).await {
+        match tokio::time::timeout_at(
+            deadline + DEADLINE_GRACE,
+            self.run(batch, deadline, admission),
+        )
+        .await
+        {
             Ok(response) => response,
             Err(_) => {
                 tracing::warn!("a GraphQL request outlived its deadline");
@@ -149,17 +189,43 @@ impl Service {
         }
     }
 
-    async fn run(&self, batch: BatchRequest, deadline: Instant) -> Response {
-        let session = Session::new(deadline, self.0.max_upstream_calls);
+    async fn run(&self, batch: BatchRequest, deadline: Instant, admission: Admission) -> Response {
+        let mut session = Session::new(deadline, self.0.max_upstream_calls);
+        if let Some(key) = admission.key {
+            session = match session.with_key(key) {
+                Ok(session) => session,
+                Err(_) => return gate::unauthenticated(Refusal::Malformed, true),
+            };
+        }
         let loaders = Arc::new(Loaders::new(self.0.upstream.clone(), session));
-        let run = |request: async_graphql::Request| {
-            self.0.executor.execute(request.data(loaders.clone()))
+        let caller = admission.caller;
+        let execute = |request: async_graphql::Request| {
+            self.0
+                .executor
+                .execute(request.data(loaders.clone()).data(caller.clone()))
+        };
+        // Within a batch, a persisted query that cannot run is that operation's error.
+        let run = |mut request: async_graphql::Request| match self.0.apq.resolve(&mut request) {
+            Ok(()) => Either::Left(execute(request)),
+            Err(e) => Either::Right(std::future::ready(e.response())),
         };
         let response = match batch {
-            BatchRequest::Single(request) if request.query.trim().is_empty() => {
-                return bad_request(StatusCode::BAD_REQUEST, "the request has no `query`");
+            BatchRequest::Single(mut request) => {
+                // Alone, said as HTTP errors like any other unreadable request, except
+                // `PersistedQueryNotFound`, which Apollo clients expect with a 200.
+                match self.0.apq.resolve(&mut request) {
+                    Err(apq::ApqError::Bad(message)) => {
+                        return bad_request(StatusCode::BAD_REQUEST, message)
+                    }
+                    Err(not_found) => {
+                        return graphql_response(&BatchResponse::Single(not_found.response()))
+                    }
+                    Ok(()) if request.query.trim().is_empty() => {
+                        return bad_request(StatusCode::BAD_REQUEST, "the request has no `query`");
+                    }
+                    Ok(()) => BatchResponse::Single(execute(request).await),
+                }
             }
-            BatchRequest::Single(request) => BatchResponse::Single(run(request).await),
             BatchRequest::Batch(requests) => {
                 if requests.is_empty() || requests.len() > self.0.max_batch_size {
                     return bad_request(
@@ -248,19 +314,26 @@ fn bad_request(status: StatusCode, message: &str) -> Response {
 
 async fn graphql_post(
     State(service): State<Service>,
+    admission: Option<Extension<Admission>>,
     request: GraphQLBatchRequest<Rejection>,
 ) -> Response {
-    service.execute(request.into_inner()).await
+    // The gate always admits before this runs; without its word, nothing executes.
+    let Some(Extension(admission)) = admission else {
+        return gate::unauthenticated(Refusal::Missing, service.0.gate.forwarding());
+    };
+    service.execute(request.into_inner(), admission).await
 }
 
 /// `GET /graphql`: a query in the URL, or, for a browser asking for a page, GraphiQL.
 async fn graphql_get(State(service): State<Service>, request: Request) -> Response {
-    let has_query = request
-        .uri()
-        .query()
-        .is_some_and(|q| q.split('&').any(|p| p.starts_with("query=")));
-    if !has_query {
+    if !names_an_operation(request.uri()) {
         if wants_html(request.headers()) {
+            if !service.0.playground {
+                return bad_request(
+                    StatusCode::NOT_ACCEPTABLE,
+                    "GraphiQL is switched off here (--no-playground): send a GraphQL request",
+                );
+            }
             return graphiql().await.into_response();
         }
         return bad_request(
@@ -268,10 +341,21 @@ async fn graphql_get(State(service): State<Service>, request: Request) -> Respon
             "GET /graphql needs a `query` parameter (or a browser's Accept: text/html for GraphiQL)",
         );
     }
+    let Some(admission) = gate::admission(&request) else {
+        return gate::unauthenticated(Refusal::Missing, service.0.gate.forwarding());
+    };
     match GraphQLBatchRequest::<Rejection>::from_request(request, &()).await {
-        Ok(batch) => service.execute(batch.into_inner()).await,
+        Ok(batch) => service.execute(batch.into_inner(), admission).await,
         Err(rejection) => rejection.into_response(),
     }
+}
+
+/// Whether a GET names an operation: its query text, or a persisted query's hash.
+fn names_an_operation(uri: &axum::http::Uri) -> bool {
+    uri.query().is_some_and(|q| {
+        q.split('&')
+            .any(|p| p.starts_with("query=") || p.starts_with("extensions="))
+    })
 }
 
 fn wants_html(headers: &HeaderMap) -> bool {

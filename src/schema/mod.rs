@@ -24,6 +24,7 @@ mod connection;
 mod conventions;
 mod eager;
 mod error;
+mod introspection;
 mod photo;
 mod query;
 mod scalars;
@@ -97,17 +98,32 @@ pub struct Executor {
     strict: AppSchema,
     fast: AppSchema,
     conventions: Conventions,
+    /// `__schema` and `__type` answer (see `introspection.rs`).
+    introspection: bool,
 }
 
 impl Executor {
     pub fn new(limits: Limits, query: QueryLimits) -> Self {
-        let strict = build(limits, query);
+        Self::build(limits, query, true)
+    }
+
+    /// The same, with `__schema` and `__type` refused as unknown fields (`__typename`
+    /// still answers): `--no-introspection`.
+    pub fn without_introspection(limits: Limits, query: QueryLimits) -> Self {
+        Self::build(limits, query, false)
+    }
+
+    fn build(limits: Limits, query: QueryLimits, introspection: bool) -> Self {
+        let builder = || match introspection {
+            true => builder(limits, query),
+            false => builder(limits, query).disable_introspection(),
+        };
+        let strict = builder().finish();
         Self {
             conventions: Conventions::new(&strict, query.max_aliases),
-            fast: builder(limits, query)
-                .validation_mode(ValidationMode::Fast)
-                .finish(),
+            fast: builder().validation_mode(ValidationMode::Fast).finish(),
             strict,
+            introspection,
         }
     }
 
@@ -117,6 +133,13 @@ impl Executor {
             Ok(prepared) => (prepared, request.operation_name.clone()),
             Err(error) => return Response::from_errors(vec![*error]),
         };
+        if !self.introspection {
+            if let Some(pos) = introspection::selected(&prepared.document) {
+                let message = "introspection (`__schema`, `__type`) is disabled on this server";
+                let refused = error::error(Code::GraphqlValidationFailed, message);
+                return Response::from_errors(vec![refused.into_server_error(pos)]);
+            }
+        }
         let checked = self.conventions.check_variables(
             &prepared.document,
             operation.as_deref(),
@@ -173,7 +196,9 @@ mod tests {
                 client(id: $id) { id @include(if: $on) \
                 livePhotos(first: $n, filter: $f) @include(if: false) { totalCount } } }";
             let run = |executor: &Executor, variables: serde_json::Value| {
-                let request = Request::new(QUERY).variables(async_graphql::Variables::from_json(variables));
+                let request = Request::new(QUERY)
+                    .variables(async_graphql::Variables::from_json(variables))
+                    .data(crate::auth::Caller::Full);
                 let response = futures::executor::block_on(executor.execute(request));
                 serde_json::to_value(&response).unwrap()
             };

@@ -16,6 +16,7 @@ use super::{
     Code,
 };
 use crate::{
+    auth::Caller,
     loader::Loaders,
     upstream::{self, ClientId, PhotoId},
 };
@@ -34,6 +35,17 @@ impl Query {
         #[graphql(desc = "The ComplyCube client id, e.g. `5eb1276d96be4a0008713af5`.")] id: ID,
     ) -> async_graphql::Result<Option<Client>> {
         let id = ClientId::parse(&id).map_err(|m| error(Code::BadUserInput, m))?;
+        // A client the caller's token does not list: FORBIDDEN here, before any upstream call.
+        let caller = ctx
+            .data::<Caller>()
+            .map_err(|e| error(Code::InternalServerError, e.message))?;
+        if !caller.may_read(id.as_str()) {
+            // metrics: auth_refused("client_out_of_scope")
+            return Err(error(
+                Code::Forbidden,
+                format!("this token may not read client `{id}`"),
+            ));
+        }
         let client = Client::new(id);
         if Client::selects_details(ctx) && client.lookup(ctx).await?.is_none() {
             return Ok(None);
@@ -52,8 +64,25 @@ impl Query {
         let loaders = ctx
             .data::<Arc<Loaders>>()
             .map_err(|e| error(Code::InternalServerError, e.message))?;
-        let photo = loaders.photo(id).await.map_err(|e| upstream_error(&e))?;
-        Ok(photo.map(LivePhoto))
+        let Some(photo) = loaders.photo(id).await.map_err(|e| upstream_error(&e))? else {
+            return Ok(None);
+        };
+        // The owner is known only now: a photo of a client the token does not list is
+        // withheld (a scoped caller pays for the lookup that tells).
+        let caller = ctx
+            .data::<Caller>()
+            .map_err(|e| error(Code::InternalServerError, e.message))?;
+        if !caller.may_read(&photo.client_id) {
+            // metrics: auth_refused("client_out_of_scope")
+            return Err(error(
+                Code::Forbidden,
+                format!(
+                    "this token may not read the photos of client `{}`",
+                    photo.client_id
+                ),
+            ));
+        }
+        Ok(Some(LivePhoto(photo)))
     }
 }
 

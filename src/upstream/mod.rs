@@ -335,6 +335,11 @@ impl Upstream {
         session.seal_key().unwrap_or(&self.seal)
     }
 
+    /// The process's one HTTP client (rustls, pooled), for other fetches such as JWKS.
+    pub fn http_client(&self) -> reqwest::Client {
+        self.http.clone()
+    }
+
     /// The largest image a download may return.
     pub fn max_download_bytes(&self) -> usize {
         self.max_download_bytes

@@ -182,7 +182,11 @@ async fn the_key_never_reaches_a_response_or_the_log_even_at_trace_level() {
             "--request-timeout",
             "2s",
         ],
-        &[("COMPLYCUBE_API_KEY", TEST_KEY), ("RUST_LOG", "trace")],
+        &[
+            ("COMPLYCUBE_API_KEY", TEST_KEY),
+            ("RUST_LOG", "trace"),
+            ("ALLOW_UNAUTHENTICATED", "true"),
+        ],
     )
     .await;
     let query =
@@ -258,4 +262,113 @@ async fn the_key_never_reaches_a_response_or_the_log_even_at_trace_level() {
         "trace logging was on"
     );
     assert!(!log.contains(TEST_KEY), "the log holds the key");
+    assert!(
+        log.contains("WARN") && log.contains("ALLOW_UNAUTHENTICATED"),
+        "an unauthenticated start with a real key warns: {log}"
+    );
+}
+
+/// Runs the binary to its exit (it is expected to refuse to start); returns its stderr.
+async fn refused_start(args: &[&str], env: &[(&str, &str)]) -> String {
+    let mut command = Command::new(BIN);
+    command
+        .args(args)
+        .env_clear()
+        .env("LISTEN_ADDR", "127.0.0.1:0")
+        .env("NO_COLOR", "1")
+        .kill_on_drop(true);
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let output = tokio::time::timeout(Duration::from_secs(30), command.output())
+        .await
+        .expect("the binary exits")
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(!output.status.success(), "it started: {stderr}");
+    assert!(!stderr.contains("GraphQL on"), "{stderr}");
+    assert!(
+        !stderr.contains(TEST_KEY),
+        "the log holds the key: {stderr}"
+    );
+    stderr
+}
+
+#[tokio::test]
+async fn a_real_key_without_caller_authentication_refuses_to_start_and_says_how_to_fix_it() {
+    // Never contacted: the refusal comes first.
+    let upstream = "http://127.0.0.1:9/v1";
+    let log = refused_start(
+        &["--upstream-url", upstream],
+        &[("COMPLYCUBE_API_KEY", TEST_KEY)],
+    )
+    .await;
+    for setting in [
+        "FACADE_ACCESS_TOKENS",
+        "FACADE_JWT_SECRET",
+        "FACADE_JWKS_URL",
+        "--forward-authorization",
+        "ALLOW_UNAUTHENTICATED",
+    ] {
+        assert!(log.contains(setting), "{setting} in {log}");
+    }
+    // The key with no URL means production ComplyCube: refused the same way.
+    refused_start(&[], &[("COMPLYCUBE_API_KEY", TEST_KEY)]).await;
+    // Forwarding callers' keys while holding one is refused too.
+    let log = refused_start(
+        &["--forward-authorization"],
+        &[("COMPLYCUBE_API_KEY", TEST_KEY)],
+    )
+    .await;
+    assert!(log.contains("COMPLYCUBE_API_KEY"), "{log}");
+    // `false` is not a yes.
+    refused_start(
+        &[],
+        &[
+            ("COMPLYCUBE_API_KEY", TEST_KEY),
+            ("ALLOW_UNAUTHENTICATED", "false"),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn with_access_tokens_it_serves_the_key_to_token_holders_only() {
+    let (sim, sim_addr) = spawn_simulator().await;
+    let upstream = format!("http://{sim_addr}/v1");
+    let token = "binary-test-token-0123456789";
+    let running = start(
+        &["--upstream-url", &upstream],
+        &[
+            ("COMPLYCUBE_API_KEY", TEST_KEY),
+            (
+                "FACADE_ACCESS_TOKENS",
+                &format!("another-token-0123456789, {token}"),
+            ),
+        ],
+    )
+    .await;
+    let query = json!({ "query": format!(r#"{{ client(id: "{THREE}") {{ livePhotos {{ totalCount }} }} }}"#) });
+    let http = reqwest::Client::new();
+    let url = format!("http://{}/graphql", running.addr);
+    let refused = http.post(&url).json(&query).send().await.unwrap();
+    assert_eq!(refused.status(), 401);
+    assert_eq!(sim.request_count(), 0);
+    let answer: Value = http
+        .post(&url)
+        .bearer_auth(token)
+        .json(&query)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        answer["data"]["client"]["livePhotos"]["totalCount"], 3,
+        "{answer}"
+    );
+    let log = running.stop().await;
+    assert!(log.contains("requires Authorization: Bearer"), "{log}");
+    assert!(!log.contains(token), "the log holds a token");
 }

@@ -72,6 +72,16 @@ impl TestApp {
         }
     }
 
+    /// A handle on a service already started at `addr`, talking to `sim` at `sim_addr`.
+    pub fn at(addr: SocketAddr, sim: Simulator, sim_addr: SocketAddr) -> Self {
+        Self {
+            addr,
+            sim,
+            sim_addr,
+            http: reqwest::Client::new(),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }

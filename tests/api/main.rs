@@ -1,10 +1,14 @@
 //! The integration suite: one binary, every test against the real service and the embedded
 //! simulator on random loopback ports, over real HTTP.
 
+mod apq;
+mod auth;
 mod binary;
 mod cache;
 mod calls;
+mod cors;
 mod errors;
+mod exposure;
 mod helpers;
 mod hostile;
 mod lookups;
@@ -12,3 +16,4 @@ mod pagination;
 mod resilience;
 mod schema;
 mod simulator;
+mod tokens;

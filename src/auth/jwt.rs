@@ -1,0 +1,287 @@
+//! JWT verification: HS256 with the configured secret, RS256 and ES256 with the keys of a
+//! JWKS document; then `exp`, `nbf`, `iss`, `aud`, and the claim that scopes a caller to
+//! some clients.
+//!
+//! The one thing to know: a token is tried only against keys whose own algorithm is the
+//! one its header names, and verified with exactly that algorithm. `alg: none` cannot be
+//! expressed (`jsonwebtoken` has no such algorithm); an HS256 token never meets an RSA or
+//! EC key (so the RSA-public-key-as-HMAC-secret trick finds nothing to verify with).
+
+use std::{collections::BTreeSet, sync::Arc};
+
+use jsonwebtoken::{errors::ErrorKind, Algorithm, DecodingKey, Validation};
+use serde_json::Value;
+
+use super::{
+    jwks::{Jwks, VerifyingKey},
+    settings::JwtSettings,
+    Caller, Refusal,
+};
+
+/// Checks JWTs. One per process.
+pub struct JwtVerifier {
+    /// The HS256 key, if a secret is configured.
+    secret: Option<VerifyingKey>,
+    jwks: Option<Arc<Jwks>>,
+    issuer: Option<String>,
+    audience: Option<String>,
+    clients_claim: String,
+    leeway: u64,
+}
+
+impl JwtVerifier {
+    pub fn new(settings: &JwtSettings, http: reqwest::Client) -> Result<Self, String> {
+        let secret = match &settings.secret {
+            Some(secret) => Some(VerifyingKey {
+                kid: None,
+                alg: Algorithm::HS256,
+                key: DecodingKey::from_secret(secret.expose().as_bytes())
+                    .map_err(|e| format!("the JWT secret: {e}"))?,
+            }),
+            None => None,
+        };
+        let jwks = match &settings.jwks_url {
+            Some(url) => Some(Arc::new(Jwks::new(
+                url,
+                http,
+                settings.jwks_min_refresh,
+                settings.jwks_max_age,
+            )?)),
+            None => None,
+        };
+        Ok(Self {
+            secret,
+            jwks,
+            issuer: settings.issuer.clone(),
+            audience: settings.audience.clone(),
+            clients_claim: settings.clients_claim.clone(),
+            leeway: settings.leeway_secs,
+        })
+    }
+
+    /// Whether `token` is shaped like a JWT at all (three dot-separated parts).
+    pub fn looks_like_jwt(token: &str) -> bool {
+        token.split('.').count() == 3
+    }
+
+    /// The caller a valid token stands for.
+    pub async fn verify(&self, token: &str) -> Result<Caller, Refusal> {
+        // An unknown `alg` (`none` among them) fails here: there is no key for it.
+        let header = jsonwebtoken::decode_header(token).map_err(|_| Refusal::Invalid)?;
+        let mut keys: Vec<VerifyingKey> = Vec::new();
+        match header.alg {
+            Algorithm::HS256 => keys.extend(self.secret.clone()),
+            Algorithm::RS256 | Algorithm::ES256 => {
+                if let Some(jwks) = &self.jwks {
+                    keys = jwks.keys_for(header.alg, header.kid.as_deref()).await;
+                }
+            }
+            _ => {}
+        }
+        let mut refusal = Refusal::Invalid;
+        for key in &keys {
+            match jsonwebtoken::decode::<Value>(token, &key.key, &self.validation(key.alg)) {
+                Ok(data) => return self.caller(&data.claims),
+                // Only a token whose signature held can be "expired": say so, it helps.
+                Err(e) if *e.kind() == ErrorKind::ExpiredSignature => refusal = Refusal::Expired,
+                Err(_) => {}
+            }
+        }
+        Err(refusal)
+    }
+
+    /// What a token verified with a key of `alg` must also satisfy.
+    fn validation(&self, alg: Algorithm) -> Validation {
+        let mut validation = Validation::new(alg);
+        validation.leeway = self.leeway;
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        let mut required = vec!["exp"];
+        if let Some(issuer) = &self.issuer {
+            validation.set_issuer(&[issuer]);
+            required.push("iss");
+        }
+        match &self.audience {
+            Some(audience) => {
+                validation.set_audience(&[audience]);
+                required.push("aud");
+            }
+            // No audience configured: a token's `aud` is none of our business.
+            None => validation.validate_aud = false,
+        }
+        validation.set_required_spec_claims(&required);
+        validation
+    }
+
+    /// Full access, or the clients the scoping claim lists (an array of ids, or one id).
+    fn caller(&self, claims: &Value) -> Result<Caller, Refusal> {
+        match claims.get(&self.clients_claim) {
+            None => Ok(Caller::Full),
+            Some(Value::String(id)) => Ok(Caller::scoped([id.clone()])),
+            Some(Value::Array(ids)) => ids
+                .iter()
+                .map(|id| id.as_str().map(str::to_owned))
+                .collect::<Option<BTreeSet<String>>>()
+                .map(Caller::scoped)
+                .ok_or(Refusal::Invalid),
+            // A claim we cannot read must not widen access.
+            Some(_) => Err(Refusal::Invalid),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jsonwebtoken::{encode, EncodingKey, Header};
+    use serde_json::json;
+
+    use super::*;
+    use crate::auth::settings::Secret;
+
+    const SECRET: &str = "an-hs256-secret-of-at-least-32-bytes!";
+
+    fn verifier(configure: impl FnOnce(&mut JwtSettings)) -> JwtVerifier {
+        let mut settings = JwtSettings {
+            secret: Some(Secret::new(SECRET)),
+            ..JwtSettings::new()
+        };
+        configure(&mut settings);
+        JwtVerifier::new(&settings, reqwest::Client::new()).unwrap()
+    }
+
+    fn now() -> u64 {
+        jsonwebtoken::get_current_timestamp()
+    }
+
+    fn sign(claims: Value) -> String {
+        let key = EncodingKey::from_secret(SECRET.as_bytes()).unwrap();
+        encode(&Header::new(Algorithm::HS256), &claims, &key).unwrap()
+    }
+
+    fn check(verifier: &JwtVerifier, token: &str) -> Result<Caller, Refusal> {
+        futures::executor::block_on(verifier.verify(token))
+    }
+
+    #[test]
+    fn a_signed_token_is_a_caller_with_the_clients_it_lists() {
+        let v = verifier(|_| {});
+        let full = check(&v, &sign(json!({ "exp": now() + 60 }))).unwrap();
+        assert!(full.may_read("anyone"));
+        let scoped = check(
+            &v,
+            &sign(json!({ "exp": now() + 60, "client_ids": ["a", "b"] })),
+        );
+        let scoped = scoped.unwrap();
+        assert!(scoped.may_read("a") && scoped.may_read("b") && !scoped.may_read("c"));
+        let one = check(&v, &sign(json!({ "exp": now() + 60, "client_ids": "a" }))).unwrap();
+        assert!(one.may_read("a") && !one.may_read("b"));
+        let none = check(&v, &sign(json!({ "exp": now() + 60, "client_ids": [] }))).unwrap();
+        assert!(!none.may_read("a"));
+        for bad in [json!(5), json!([1]), json!({ "a": true }), json!(null)] {
+            let token = sign(json!({ "exp": now() + 60, "client_ids": bad }));
+            assert!(matches!(check(&v, &token), Err(Refusal::Invalid)), "{bad}");
+        }
+        let renamed = verifier(|s| s.clients_claim = "tenants".into());
+        let scoped = check(
+            &renamed,
+            &sign(json!({ "exp": now() + 60, "tenants": ["t"] })),
+        );
+        assert!(!scoped.unwrap().may_read("a"));
+    }
+
+    #[test]
+    fn time_claims_are_checked_with_thirty_seconds_of_leeway() {
+        let v = verifier(|_| {});
+        assert!(check(&v, &sign(json!({ "exp": now() - 10 }))).is_ok());
+        assert!(matches!(
+            check(&v, &sign(json!({ "exp": now() - 120 }))),
+            Err(Refusal::Expired)
+        ));
+        assert!(matches!(
+            check(&v, &sign(json!({ "exp": now() + 600, "nbf": now() + 300 }))),
+            Err(Refusal::Invalid)
+        ));
+        assert!(check(&v, &sign(json!({ "exp": now() + 600, "nbf": now() + 10 }))).is_ok());
+        // A token that never expires is not accepted.
+        assert!(check(&v, &sign(json!({ "sub": "forever" }))).is_err());
+    }
+
+    #[test]
+    fn issuer_and_audience_are_required_when_configured() {
+        let v = verifier(|s| {
+            s.issuer = Some("https://idp.example/".into());
+            s.audience = Some("complycube-graphql".into());
+        });
+        let exp = now() + 60;
+        let good =
+            json!({ "exp": exp, "iss": "https://idp.example/", "aud": "complycube-graphql" });
+        assert!(check(&v, &sign(good)).is_ok());
+        let listed = json!({ "exp": exp, "iss": "https://idp.example/", "aud": ["other", "complycube-graphql"] });
+        assert!(check(&v, &sign(listed)).is_ok());
+        for bad in [
+            json!({ "exp": exp, "iss": "https://evil.example/", "aud": "complycube-graphql" }),
+            json!({ "exp": exp, "iss": "https://idp.example/", "aud": "other" }),
+            json!({ "exp": exp, "aud": "complycube-graphql" }),
+            json!({ "exp": exp, "iss": "https://idp.example/" }),
+        ] {
+            assert!(check(&v, &sign(bad.clone())).is_err(), "{bad}");
+        }
+        // Without a configured audience, a token's own `aud` is fine.
+        let open = verifier(|_| {});
+        assert!(check(&open, &sign(json!({ "exp": exp, "aud": "whatever" }))).is_ok());
+    }
+
+    #[test]
+    fn tampered_unsigned_and_foreign_tokens_are_refused() {
+        let v = verifier(|_| {});
+        let token = sign(json!({ "exp": now() + 60 }));
+        let (head, sig) = token.rsplit_once('.').unwrap();
+        let mut flipped = sig.as_bytes().to_vec();
+        flipped[3] = if flipped[3] == b'A' { b'B' } else { b'A' };
+        let tampered = format!("{head}.{}", String::from_utf8(flipped).unwrap());
+        assert!(check(&v, &tampered).is_err());
+        // Claims changed under a kept signature.
+        let (_, claims, sig) = {
+            let mut parts = token.split('.');
+            (
+                parts.next().unwrap(),
+                parts.next().unwrap(),
+                parts.next().unwrap(),
+            )
+        };
+        let b64 = |v: Value| {
+            use base64::Engine;
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+        };
+        let widened = format!(
+            "{}.{}.{sig}",
+            b64(json!({ "alg": "HS256", "typ": "JWT" })),
+            b64(json!({ "exp": now() + 60, "client_ids": ["x"] }))
+        );
+        assert_ne!(widened.split('.').nth(1), Some(claims));
+        assert!(check(&v, &widened).is_err());
+        let none = format!(
+            "{}.{}.",
+            b64(json!({ "alg": "none", "typ": "JWT" })),
+            b64(json!({ "exp": now() + 60 }))
+        );
+        assert!(check(&v, &none).is_err());
+        let other = EncodingKey::from_secret(b"another-secret-of-at-least-32-bytes!!").unwrap();
+        let foreign = encode(
+            &Header::new(Algorithm::HS256),
+            &json!({ "exp": now() + 60 }),
+            &other,
+        );
+        assert!(check(&v, &foreign.unwrap()).is_err());
+        let hs512 = encode(
+            &Header::new(Algorithm::HS512),
+            &json!({ "exp": now() + 60 }),
+            &EncodingKey::from_secret(SECRET.as_bytes()).unwrap(),
+        );
+        assert!(
+            check(&v, &hs512.unwrap()).is_err(),
+            "the secret is for HS256 only"
+        );
+        assert!(check(&v, "not.a.jwt").is_err());
+    }
+}

@@ -1,0 +1,113 @@
+//! Which browser origins may call the service (`CORS_ALLOWED_ORIGINS`).
+//!
+//! The one thing to know: nothing is allowed unless configured, except in demo mode
+//! (any origin: the demo holds no secret). Preflights are answered by the layer itself,
+//! before authentication, and never need credentials; credentials (cookies) are never
+//! allowed, since callers authenticate with a header.
+
+use std::time::Duration;
+
+use axum::http::{header, HeaderValue, Method};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+/// How long a browser may reuse a preflight answer.
+const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(600);
+
+/// The origins allowed to call from a browser.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum CorsPolicy {
+    /// No CORS headers at all: browsers allow same-origin calls only.
+    #[default]
+    Off,
+    /// Any origin (demo mode, or `*`).
+    Any,
+    /// These origins, exactly (`scheme://host[:port]`).
+    Origins(Vec<String>),
+}
+
+impl CorsPolicy {
+    /// Reads `CORS_ALLOWED_ORIGINS`' values; `*` alone means any origin.
+    pub fn parse(origins: &[String]) -> Result<Self, String> {
+        let origins: Vec<&str> = origins
+            .iter()
+            .map(|o| o.trim())
+            .filter(|o| !o.is_empty())
+            .collect();
+        if origins.is_empty() {
+            return Ok(Self::Off);
+        }
+        if origins == ["*"] {
+            return Ok(Self::Any);
+        }
+        origins
+            .into_iter()
+            .map(|origin| {
+                let trimmed = origin.trim_end_matches('/');
+                match reqwest::Url::parse(trimmed) {
+                    Ok(url)
+                        if matches!(url.scheme(), "http" | "https")
+                            && url.origin().ascii_serialization()
+                                == trimmed.to_ascii_lowercase() =>
+                    {
+                        Ok(url.origin().ascii_serialization())
+                    }
+                    _ => Err(format!(
+                        "`{origin}` in CORS_ALLOWED_ORIGINS is not an origin such as \
+                         https://app.example.com (scheme, host and port only; `*` alone for any)"
+                    )),
+                }
+            })
+            .collect::<Result<_, _>>()
+            .map(Self::Origins)
+    }
+
+    /// The layer answering preflights and marking responses, if any origin is allowed.
+    pub fn layer(&self) -> Option<CorsLayer> {
+        let allow = match self {
+            Self::Off => return None,
+            Self::Any => AllowOrigin::any(),
+            Self::Origins(origins) => {
+                AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+            }
+        };
+        Some(
+            CorsLayer::new()
+                .allow_origin(allow)
+                .allow_methods([Method::GET, Method::POST])
+                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+                .max_age(PREFLIGHT_MAX_AGE),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(origins: &[&str]) -> Result<CorsPolicy, String> {
+        CorsPolicy::parse(&origins.iter().map(|o| o.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn origins_are_checked_and_written_as_browsers_send_them() {
+        assert_eq!(parse(&[]), Ok(CorsPolicy::Off));
+        assert_eq!(parse(&[" ", ""]), Ok(CorsPolicy::Off));
+        assert_eq!(parse(&["*"]), Ok(CorsPolicy::Any));
+        assert_eq!(
+            parse(&["https://app.example.com/", " http://localhost:3000"]),
+            Ok(CorsPolicy::Origins(vec![
+                "https://app.example.com".into(),
+                "http://localhost:3000".into()
+            ]))
+        );
+        for bad in [
+            "app.example.com",
+            "https://app.example.com/path",
+            "ftp://x",
+            "*.example.com",
+        ] {
+            assert!(parse(&[bad]).is_err(), "{bad}");
+        }
+        assert!(parse(&["*", "https://a.example"]).is_err());
+    }
+}
