@@ -19,8 +19,10 @@ use async_graphql::{
     parser::types::{Field, Selection, SelectionSet},
     registry::Registry,
     resolver_utils::{resolve_container, ContainerType},
-    ContextSelectionSet, Name, OutputType, Positioned, ServerError, ServerResult, Value,
+    ContextSelectionSet, Name, OutputType, Positioned, ServerResult, Value,
 };
+
+use super::{error::server_error, Code};
 
 /// `T` as the same GraphQL type, resolved in place. Only for objects whose field resolvers
 /// complete without waiting: a field that waits would hold up the ones after it.
@@ -91,7 +93,9 @@ fn collect<'a, T: ContainerType>(
             Selection::FragmentSpread(spread) => {
                 let name = &spread.node.fragment_name.node;
                 let Some(fragment) = ctx.query_env.fragments.get(name) else {
-                    return Err(ServerError::new(
+                    // Validation refuses such a document before anything resolves.
+                    return Err(server_error(
+                        Code::GraphqlValidationFailed,
                         format!(r#"Unknown fragment "{name}"."#),
                         Some(spread.pos),
                     ));

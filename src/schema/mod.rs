@@ -159,6 +159,8 @@ fn connection_cost(first: Option<i32>, last: Option<i32>, children: usize) -> us
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     proptest::proptest! {
@@ -226,5 +228,148 @@ mod tests {
             0..5,
         )
         .prop_map(|m| Json::Object(m.into_iter().collect()))
+    }
+
+    /// Every error site of ours, run through async-graphql without the conventions: each
+    /// error already carries the code the caller must see, so `complete_codes` (which
+    /// labels async-graphql's own errors by where they were raised) never has to guess one
+    /// of ours. An error site that forgot its code fails here.
+    #[tokio::test]
+    async fn our_errors_carry_their_codes_before_the_conventions_run() {
+        use crate::{
+            loader::page_loader,
+            simulator::{data::DOCUMENTED_CLIENT, Simulator, SimulatorSettings},
+            upstream::{ApiKey, Upstream, UpstreamSettings},
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let simulator = Simulator::new(SimulatorSettings::default());
+        let addr = simulator.spawn(listener).await.unwrap();
+        let settings = UpstreamSettings::new(format!("http://{addr}/v1"), Some(ApiKey::new("k")));
+        let upstream = Upstream::new(&settings).unwrap();
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        let loader = |max_calls| page_loader(upstream.clone(), deadline, max_calls);
+        let executor = Executor::new(Limits::DEFAULT, QueryLimits::default());
+        let photos = |id: &str, args: &str| {
+            format!(r#"{{ client(id: "{id}") {{ livePhotos{args} {{ totalCount }} }} }}"#)
+        };
+        let unknown = "ffffffffffffffffffffffff";
+        let cases = [
+            // Query.client: an id that is no id.
+            (
+                r#"{ client(id: "") { id } }"#.to_owned(),
+                Some(128),
+                Code::BadUserInput,
+            ),
+            // Client.livePhotos: arguments no window fits, then a cursor that is none.
+            (
+                photos(DOCUMENTED_CLIENT, "(first: -1)"),
+                Some(128),
+                Code::BadUserInput,
+            ),
+            (
+                photos(DOCUMENTED_CLIENT, r#"(after: "x")"#),
+                Some(128),
+                Code::BadUserInput,
+            ),
+            // The loader: upstream's answer, and the request's call budget.
+            (photos(unknown, ""), Some(128), Code::NotFound),
+            (photos(DOCUMENTED_CLIENT, ""), Some(0), Code::BadUserInput),
+            // The request data the HTTP layer must provide.
+            (
+                photos(DOCUMENTED_CLIENT, ""),
+                None,
+                Code::InternalServerError,
+            ),
+        ];
+        for (query, max_calls, code) in cases {
+            let mut request = Request::new(query.as_str());
+            if let Some(max_calls) = max_calls {
+                request = request.data(loader(max_calls));
+            }
+            let response = executor.strict.execute(request).await;
+            assert_codes(&response.errors, code, &query);
+        }
+
+        // The schema data the builder must provide.
+        let bare = Schema::build(Query, EmptyMutation, EmptySubscription).finish();
+        let query = photos(DOCUMENTED_CLIENT, "");
+        let response = bare.execute(Request::new(&query).data(loader(128))).await;
+        assert_codes(
+            &response.errors,
+            Code::InternalServerError,
+            "without Limits",
+        );
+
+        // `Eager`'s own fragment lookup, which only a document validation never saw reaches.
+        let query =
+            format!(r#"{{ client(id: "{DOCUMENTED_CLIENT}") {{ livePhotos {{ ...F }} }} }}"#);
+        let response = executor
+            .fast
+            .execute(Request::new(&query).data(loader(128)))
+            .await;
+        assert_codes(&response.errors, Code::GraphqlValidationFailed, &query);
+
+        // The refusals before execution, which never reach the conventions' codes at all.
+        let refused = |query: &str, variables: serde_json::Value| {
+            let mut request =
+                Request::new(query).variables(async_graphql::Variables::from_json(variables));
+            let prepared = executor.conventions.prepare(&mut request)?;
+            executor
+                .conventions
+                .check_variables(&prepared.document, None, &request.variables)
+                .map(|()| prepared)
+        };
+        let aliases: String = (0..=QueryLimits::default().max_aliases)
+            .map(|i| format!("a{i}: __typename "))
+            .collect();
+        for (query, variables, code) in [
+            (
+                "{ client(id: ".to_owned(),
+                json!({}),
+                Code::GraphqlParseFailed,
+            ),
+            (
+                "{ ...A } fragment A on Query { ...A }".to_owned(),
+                json!({}),
+                Code::GraphqlValidationFailed,
+            ),
+            (
+                format!("{{ {aliases} }}"),
+                json!({}),
+                Code::GraphqlValidationFailed,
+            ),
+            (
+                photos(DOCUMENTED_CLIENT, "(first: 1.5)"),
+                json!({}),
+                Code::BadUserInput,
+            ),
+            (
+                "query($n: Int) { __typename }".to_owned(),
+                json!({ "n": "x" }),
+                Code::BadUserInput,
+            ),
+        ] {
+            let error = refused(&query, variables)
+                .err()
+                .unwrap_or_else(|| panic!("{query}"));
+            assert_codes(&[*error], code, &query);
+        }
+    }
+
+    fn assert_codes(errors: &[async_graphql::ServerError], code: Code, what: &str) {
+        assert!(!errors.is_empty(), "{what}: no error");
+        for error in errors {
+            let got = error
+                .extensions
+                .as_ref()
+                .and_then(|e| e.get("code"))
+                .cloned();
+            assert_eq!(
+                got,
+                Some(async_graphql::Value::from(code.as_str())),
+                "{what}: {}",
+                error.message
+            );
+        }
     }
 }

@@ -10,7 +10,7 @@ use super::{
     connection::LivePhotoConnection,
     connection_cost,
     eager::Eager,
-    error::{error, upstream_error},
+    error::{data, error, upstream_error, FieldResult},
     scalars::DateTime,
     Code,
 };
@@ -30,7 +30,7 @@ impl Query {
     async fn client(
         &self,
         #[graphql(desc = "The ComplyCube client id, e.g. `5eb1276d96be4a0008713af5`.")] id: ID,
-    ) -> async_graphql::Result<Option<Client>> {
+    ) -> FieldResult<Option<Client>> {
         let id = ClientId::parse(&id).map_err(|m| error(Code::BadUserInput, m))?;
         Ok(Some(Client { id }))
     }
@@ -75,7 +75,7 @@ impl Client {
             desc = "Only photos created or updated within these bounds. Cursors belong to the filter they were made under."
         )]
         filter: Option<LivePhotoFilter>,
-    ) -> async_graphql::Result<Eager<LivePhotoConnection>> {
+    ) -> FieldResult<Eager<LivePhotoConnection>> {
         let filter = filter.map(LivePhotoFilter::normalize).unwrap_or_default();
         let scope = Scope::of(&[self.id.as_str().as_bytes(), &filter.fingerprint_bytes()]);
         let args = RelayArgs {
@@ -84,10 +84,10 @@ impl Client {
             last,
             before: before.as_deref(),
         };
-        let limits = *ctx.data::<Limits>()?;
+        let limits = *data::<Limits>(ctx)?;
         let window = window::window(&args, scope, limits)
             .map_err(|e| error(Code::BadUserInput, e.to_string()))?;
-        let loader = ctx.data::<PageLoader>()?;
+        let loader = data::<PageLoader>(ctx)?;
         let key = PageKey {
             list: ListId {
                 client: self.id.clone(),
