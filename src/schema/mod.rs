@@ -29,6 +29,7 @@ mod scalars;
 
 pub use connection::{LivePhotoConnection, LivePhotoEdge, PageInfo};
 use conventions::Conventions;
+pub use eager::extension;
 pub use error::Code;
 pub use photo::LivePhoto;
 pub use query::{Client, LivePhotoFilter, Query};
@@ -76,7 +77,7 @@ fn builder(
     query: QueryLimits,
 ) -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
     COUNTED_PAGE_SIZE.fetch_max(limits.max_page_size, Ordering::Relaxed);
-    // No extensions: `Eager` relies on there being none (see `eager.rs`).
+    // Extensions go through `extension`, so that `Eager` steps aside (see `eager.rs`).
     Schema::build(Query, EmptyMutation, EmptySubscription)
         .data(limits)
         .limit_depth(query.max_depth)

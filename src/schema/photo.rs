@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use async_graphql::{Object, ID};
 
-use super::scalars::DateTime;
+use super::{eager::Immediate, scalars::DateTime};
 use crate::upstream;
 
 pub struct LivePhoto(pub(super) Arc<upstream::LivePhoto>);
@@ -55,3 +55,6 @@ impl LivePhoto {
         DateTime(self.0.updated_at)
     }
 }
+
+/// Every field reads the photo ComplyCube listed.
+impl Immediate for LivePhoto {}
