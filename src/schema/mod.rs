@@ -16,7 +16,8 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use async_graphql::{
-    EmptyMutation, EmptySubscription, Request, Response, Schema, SchemaBuilder, ValidationMode,
+    EmptyMutation, EmptySubscription, Request, Response, SDLExportOptions, Schema, SchemaBuilder,
+    ValidationMode,
 };
 
 mod connection;
@@ -137,9 +138,11 @@ impl Executor {
     }
 }
 
-/// The SDL that `schema.graphql` holds and `complycube-graphql schema` prints.
+/// The SDL that `schema.graphql` holds and `complycube-graphql schema` prints: what
+/// introspection reports, `@specifiedBy` included (async-graphql leaves it out unless asked).
 pub fn sdl() -> String {
-    build(Limits::DEFAULT, QueryLimits::default()).sdl()
+    build(Limits::DEFAULT, QueryLimits::default())
+        .sdl_with_options(SDLExportOptions::new().include_specified_by())
 }
 
 /// The complexity of a `livePhotos` field: its children counted once per photo it may
