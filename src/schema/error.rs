@@ -59,6 +59,7 @@ impl From<FieldError> for async_graphql::Error {
     }
 }
 
+/// A resolver's failure that the caller sees as `code` and `message`.
 pub(super) fn error(code: Code, message: impl Into<String>) -> FieldError {
     let mut e = async_graphql::Error::new(message);
     e.extensions

@@ -2,11 +2,12 @@
 //! extension (an extension would wrap the resolution of every single field):
 //!
 //! - documents are parsed here, once per distinct query text (a small cache), which is
-//!   also where the alias limit is checked (`documents`);
-//! - variables are checked against the types the operation declares before anything runs
-//!   (`variables`);
-//! - every error carries `extensions.code`: parse failures, validation failures, and
-//!   argument values that could not be coerced (`BAD_USER_INPUT`) included (`codes`);
+//!   also where the size and alias limits are checked (`documents`);
+//! - the values a caller sends are checked before anything runs: variables against the
+//!   types the operation declares, on every request, and the argument values a document
+//!   writes, once per document (`variables`);
+//! - every error carries `extensions.code`: ours from where they are raised, and
+//!   async-graphql's own by where it raised them (`codes`);
 //! - response objects list their fields in the order the query selected them, and a field
 //!   error leaves `null` where the spec says: at the field if it is nullable, else at its
 //!   nearest nullable ancestor. async-graphql 7.2 emits sibling fields in completion order
