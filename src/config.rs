@@ -7,14 +7,15 @@
 use std::{net::SocketAddr, time::Duration};
 
 use clap::{Args, Parser, Subcommand};
+use humantime::Duration as HumanDuration;
 
 use crate::{
     auth::AccessArgs,
-    http::ServiceConfig,
+    http::{self, ServiceConfig},
     pagination::Limits,
     schema::QueryLimits,
     simulator::{Fault, Mangle, SimulatorSettings},
-    upstream::{ApiKey, RetryPolicy, UpstreamSettings, DEFAULT_MAX_DOWNLOAD_BYTES},
+    upstream::{self, ApiKey, RetryPolicy, UpstreamSettings, DEFAULT_MAX_DOWNLOAD_BYTES},
 };
 
 /// ComplyCube's production API.
@@ -69,17 +70,17 @@ pub struct ServeArgs {
     pub max_page_size: u32,
 
     /// Most upstream requests in flight at once, across all GraphQL requests.
-    #[arg(long, env = "UPSTREAM_CONCURRENCY", default_value_t = 16,
+    #[arg(long, env = "UPSTREAM_CONCURRENCY", default_value_t = upstream::DEFAULT_MAX_CONCURRENCY as u32,
           value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub upstream_concurrency: u32,
 
     /// Most operations in one JSON-array batch request.
-    #[arg(long, env = "MAX_BATCH_SIZE", default_value_t = 16,
+    #[arg(long, env = "MAX_BATCH_SIZE", default_value_t = http::DEFAULT_MAX_BATCH_SIZE as u32,
           value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub max_batch_size: u32,
 
     /// Largest request body, in bytes.
-    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 64 * 1024)]
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = http::DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
 
     /// Deepest selection nesting a query may have (GraphiQL's introspection query fits).
@@ -95,35 +96,35 @@ pub struct ServeArgs {
     pub max_aliases: usize,
 
     /// Deadline for one HTTP request to /graphql, upstream retries included (e.g. `15s`).
-    #[arg(long, env = "REQUEST_TIMEOUT", default_value = "15s", value_parser = humantime::parse_duration)]
-    pub request_timeout: Duration,
+    #[arg(long, env = "REQUEST_TIMEOUT", default_value_t = http::DEFAULT_REQUEST_TIMEOUT.into())]
+    pub request_timeout: HumanDuration,
 
     /// Time allowed to connect to ComplyCube.
-    #[arg(long, env = "UPSTREAM_CONNECT_TIMEOUT", default_value = "2s", value_parser = humantime::parse_duration)]
-    pub upstream_connect_timeout: Duration,
+    #[arg(long, env = "UPSTREAM_CONNECT_TIMEOUT", default_value_t = upstream::DEFAULT_CONNECT_TIMEOUT.into())]
+    pub upstream_connect_timeout: HumanDuration,
 
     /// Time allowed for one upstream request, to the last byte of its body.
-    #[arg(long, env = "UPSTREAM_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
-    pub upstream_timeout: Duration,
+    #[arg(long, env = "UPSTREAM_TIMEOUT", default_value_t = upstream::DEFAULT_REQUEST_TIMEOUT.into())]
+    pub upstream_timeout: HumanDuration,
 
     /// Retries of an upstream request after 429, 502, 503, 504, no connection or no answer.
     #[arg(long, env = "UPSTREAM_RETRIES", default_value_t = RetryPolicy::default().max_retries)]
     pub upstream_retries: usize,
 
     /// First retry backoff; doubles each time, plus jitter.
-    #[arg(long, env = "UPSTREAM_RETRY_BASE_DELAY", default_value = "100ms", value_parser = humantime::parse_duration)]
-    pub upstream_retry_base_delay: Duration,
+    #[arg(long, env = "UPSTREAM_RETRY_BASE_DELAY", default_value_t = RetryPolicy::default().base_delay.into())]
+    pub upstream_retry_base_delay: HumanDuration,
 
     /// Longest retry backoff.
-    #[arg(long, env = "UPSTREAM_RETRY_MAX_DELAY", default_value = "2s", value_parser = humantime::parse_duration)]
-    pub upstream_retry_max_delay: Duration,
+    #[arg(long, env = "UPSTREAM_RETRY_MAX_DELAY", default_value_t = RetryPolicy::default().max_delay.into())]
+    pub upstream_retry_max_delay: HumanDuration,
 
     /// Longest `Retry-After` honoured; a longer one ends the retries at once.
-    #[arg(long, env = "UPSTREAM_RETRY_AFTER_CAP", default_value = "5s", value_parser = humantime::parse_duration)]
-    pub upstream_retry_after_cap: Duration,
+    #[arg(long, env = "UPSTREAM_RETRY_AFTER_CAP", default_value_t = RetryPolicy::default().retry_after_cap.into())]
+    pub upstream_retry_after_cap: HumanDuration,
 
     /// Most upstream calls one HTTP request may cause (retries not counted).
-    #[arg(long, env = "MAX_UPSTREAM_CALLS", default_value_t = 128)]
+    #[arg(long, env = "MAX_UPSTREAM_CALLS", default_value_t = http::DEFAULT_MAX_UPSTREAM_CALLS)]
     pub max_upstream_calls: usize,
 
     /// Largest image, in bytes, that `LivePhoto.download` returns; larger is an error, never
@@ -146,7 +147,7 @@ pub struct ServeArgs {
     pub redis_url: Option<String>,
 
     /// Largest upstream response body accepted, in bytes.
-    #[arg(long, env = "UPSTREAM_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
+    #[arg(long, env = "UPSTREAM_MAX_BODY_BYTES", default_value_t = upstream::DEFAULT_MAX_BODY_BYTES)]
     pub upstream_max_body_bytes: usize,
 
     /// Who may call, from where, and what is exposed (see [`crate::auth`]).
@@ -189,8 +190,8 @@ impl ServeArgs {
                 base_url,
                 api_key,
                 max_concurrency: self.upstream_concurrency as usize,
-                connect_timeout: self.upstream_connect_timeout,
-                request_timeout: self.upstream_timeout,
+                connect_timeout: *self.upstream_connect_timeout,
+                request_timeout: *self.upstream_timeout,
                 max_body_bytes: self.upstream_max_body_bytes,
                 max_download_bytes: self.max_download_bytes,
                 cache: crate::cache::CacheSettings {
@@ -200,9 +201,9 @@ impl ServeArgs {
                 },
                 retry: RetryPolicy {
                     max_retries: self.upstream_retries,
-                    base_delay: self.upstream_retry_base_delay,
-                    max_delay: self.upstream_retry_max_delay,
-                    retry_after_cap: self.upstream_retry_after_cap,
+                    base_delay: *self.upstream_retry_base_delay,
+                    max_delay: *self.upstream_retry_max_delay,
+                    retry_after_cap: *self.upstream_retry_after_cap,
                 },
             },
             limits: Limits {
@@ -216,7 +217,7 @@ impl ServeArgs {
             },
             max_batch_size: self.max_batch_size as usize,
             max_body_bytes: self.max_body_bytes,
-            request_timeout: self.request_timeout,
+            request_timeout: *self.request_timeout,
             max_upstream_calls: self.max_upstream_calls,
             // Open until `serve` puts in what `AccessArgs::resolve` decided.
             access: Default::default(),
@@ -432,7 +433,8 @@ mod tests {
 
     #[test]
     fn flag_defaults_are_the_library_defaults() {
-        // The defaults are written twice (clap needs them as attributes); this keeps them one.
+        // Each default is written once, in the library; the flags name it. This checks none
+        // was missed.
         let from_flags = parse(&["--api-key", "k"])
             .serve
             .service_config("http://x/v1".into(), Some(ApiKey::new("k")));

@@ -54,16 +54,38 @@ pub struct ServiceConfig {
     pub access: AccessConfig,
 }
 
+/// Operations in one JSON-array batch, by default: a frontend batches the handful of
+/// queries of one screen; 16 leaves room for that and bounds the work (each operation runs
+/// concurrently) that one HTTP request can ask for.
+pub const DEFAULT_MAX_BATCH_SIZE: usize = 16;
+
+/// Largest request body, by default: GraphiQL's introspection query, the longest a client
+/// commonly sends, is under 2 KB; 64 KiB fits a full batch of real queries and refuses
+/// anything larger before it is parsed.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Deadline of one HTTP request to `/graphql`, upstream retries included, by default: long
+/// enough for one slow upstream answer (10 s) and a quick retry, and shorter than the 30 s
+/// or more that proxies and browsers commonly allow, so the caller gets our partial answer
+/// rather than their timeout.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Upstream calls one HTTP request may cause, by default: a page past offset 1000 takes two
+/// calls and a `last` without `before` one more, so a full batch of 16 operations on a few
+/// clients each fits; a request that needs more is refused instead of spending the API
+/// key's rate limit for everyone.
+pub const DEFAULT_MAX_UPSTREAM_CALLS: usize = 128;
+
 impl ServiceConfig {
     pub fn new(upstream: UpstreamSettings) -> Self {
         Self {
             upstream,
             limits: Limits::DEFAULT,
             query_limits: QueryLimits::default(),
-            max_batch_size: 16,
-            max_body_bytes: 64 * 1024,
-            request_timeout: Duration::from_secs(15),
-            max_upstream_calls: 128,
+            max_batch_size: DEFAULT_MAX_BATCH_SIZE,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            max_upstream_calls: DEFAULT_MAX_UPSTREAM_CALLS,
             access: AccessConfig::default(),
         }
     }

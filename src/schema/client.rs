@@ -13,7 +13,7 @@ use super::{
     connection::LivePhotoConnection,
     connection_cost,
     eager::Eager,
-    error::{error, upstream_error},
+    error::{data, error, upstream_error, FieldResult},
     query::LivePhotoFilter,
     scalars::DateTime,
     Code,
@@ -46,10 +46,8 @@ impl Client {
     pub(super) async fn lookup(
         &self,
         ctx: &Context<'_>,
-    ) -> async_graphql::Result<Option<Arc<ClientDetails>>> {
-        let loaders = ctx
-            .data::<Arc<Loaders>>()
-            .map_err(|e| error(Code::InternalServerError, e.message))?;
+    ) -> FieldResult<Option<Arc<ClientDetails>>> {
+        let loaders = data::<Arc<Loaders>>(ctx)?;
         loaders
             .client(self.id.clone())
             .await
@@ -57,7 +55,7 @@ impl Client {
     }
 
     /// The client's details, or `NOT_FOUND` when ComplyCube has no such client.
-    async fn details(&self, ctx: &Context<'_>) -> async_graphql::Result<Arc<ClientDetails>> {
+    async fn details(&self, ctx: &Context<'_>) -> FieldResult<Arc<ClientDetails>> {
         self.lookup(ctx).await?.ok_or_else(|| {
             error(
                 Code::NotFound,
@@ -103,7 +101,7 @@ impl Client {
             desc = "Only photos created or updated within these bounds. Cursors belong to the filter they were made under."
         )]
         filter: Option<LivePhotoFilter>,
-    ) -> async_graphql::Result<Eager<LivePhotoConnection>> {
+    ) -> FieldResult<Eager<LivePhotoConnection>> {
         let filter = filter.map(LivePhotoFilter::normalize).unwrap_or_default();
         let scope = Scope::of(&[self.id.as_str().as_bytes(), &filter.fingerprint_bytes()]);
         let args = RelayArgs {
@@ -112,10 +110,10 @@ impl Client {
             last,
             before: before.as_deref(),
         };
-        let limits = *ctx.data::<Limits>()?;
+        let limits = *data::<Limits>(ctx)?;
         let ask = window::ask(&args, scope, limits)
             .map_err(|e| error(Code::BadUserInput, e.to_string()))?;
-        let loaders = ctx.data::<Arc<Loaders>>()?;
+        let loaders = data::<Arc<Loaders>>(ctx)?;
         let key = PageKey {
             list: ListId {
                 client: self.id.clone(),
@@ -129,7 +127,7 @@ impl Client {
 
     /// Whether the client is a person or a company.
     #[graphql(name = "type")]
-    async fn kind(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ClientType>> {
+    async fn kind(&self, ctx: &Context<'_>) -> FieldResult<Option<ClientType>> {
         Ok(match self.details(ctx).await?.kind.as_deref() {
             Some("person") => Some(ClientType::Person),
             Some("company") => Some(ClientType::Company),
@@ -138,40 +136,37 @@ impl Client {
     }
 
     /// The person's or company's name as ComplyCube shows it.
-    async fn entity_name(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+    async fn entity_name(&self, ctx: &Context<'_>) -> FieldResult<Option<String>> {
         Ok(self.details(ctx).await?.entity_name.clone())
     }
 
     /// The client's email address.
-    async fn email(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+    async fn email(&self, ctx: &Context<'_>) -> FieldResult<Option<String>> {
         Ok(self.details(ctx).await?.email.clone())
     }
 
     /// The client's mobile number.
-    async fn mobile(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+    async fn mobile(&self, ctx: &Context<'_>) -> FieldResult<Option<String>> {
         Ok(self.details(ctx).await?.mobile.clone())
     }
 
     /// The client's telephone number.
-    async fn telephone(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+    async fn telephone(&self, ctx: &Context<'_>) -> FieldResult<Option<String>> {
         Ok(self.details(ctx).await?.telephone.clone())
     }
 
     /// Your own id for this client, as given to ComplyCube.
-    async fn external_id(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+    async fn external_id(&self, ctx: &Context<'_>) -> FieldResult<Option<String>> {
         Ok(self.details(ctx).await?.external_id.clone())
     }
 
     /// The day the client joined, `YYYY-MM-DD`, as ComplyCube sends it.
-    async fn joined_date(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+    async fn joined_date(&self, ctx: &Context<'_>) -> FieldResult<Option<String>> {
         Ok(self.details(ctx).await?.joined_date.clone())
     }
 
     /// A person's details (identity numbers are never exposed); null for a company.
-    async fn person_details(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Option<PersonDetails>> {
+    async fn person_details(&self, ctx: &Context<'_>) -> FieldResult<Option<PersonDetails>> {
         let details = self.details(ctx).await?;
         Ok(details
             .person_details
@@ -180,10 +175,7 @@ impl Client {
     }
 
     /// A company's details; null for a person.
-    async fn company_details(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Option<CompanyDetails>> {
+    async fn company_details(&self, ctx: &Context<'_>) -> FieldResult<Option<CompanyDetails>> {
         let details = self.details(ctx).await?;
         Ok(details
             .company_details
@@ -192,12 +184,12 @@ impl Client {
     }
 
     /// When the client was created in ComplyCube.
-    async fn created_at(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<DateTime>> {
+    async fn created_at(&self, ctx: &Context<'_>) -> FieldResult<Option<DateTime>> {
         Ok(self.details(ctx).await?.created_at.map(DateTime))
     }
 
     /// When the client was last changed in ComplyCube.
-    async fn updated_at(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<DateTime>> {
+    async fn updated_at(&self, ctx: &Context<'_>) -> FieldResult<Option<DateTime>> {
         Ok(self.details(ctx).await?.updated_at.map(DateTime))
     }
 }

@@ -7,7 +7,10 @@ use std::sync::Arc;
 
 use async_graphql::Object;
 
-use super::{eager::Eager, photo::LivePhoto};
+use super::{
+    eager::{Eager, Immediate},
+    photo::LivePhoto,
+};
 use crate::{
     loader::Slice,
     pagination::{cursor, window, Scope},
@@ -83,6 +86,9 @@ impl LivePhotoConnection {
     }
 }
 
+/// Built from the loaded page: nothing to wait for.
+impl Immediate for LivePhotoConnection {}
+
 pub struct LivePhotoEdge<'a> {
     connection: &'a LivePhotoConnection,
     position: u64,
@@ -104,6 +110,8 @@ impl LivePhotoEdge<'_> {
     }
 }
 
+impl Immediate for LivePhotoEdge<'_> {}
+
 /// Where a page lies in the whole list. Both flags are exact in either direction.
 #[derive(async_graphql::SimpleObject)]
 pub struct PageInfo {
@@ -116,3 +124,5 @@ pub struct PageInfo {
     /// The cursor of the last photo of this page; null when the page is empty.
     end_cursor: Option<String>,
 }
+
+impl Immediate for PageInfo {}

@@ -1,9 +1,15 @@
-//! The stable codes of `extensions.code`, and the errors our resolvers raise with them.
+//! The stable codes of `extensions.code`, and the only ways our code makes an error.
 //!
 //! The one thing to know: every error our code raises carries its code from the moment it
-//! is made; an upstream failure also carries what ComplyCube said (`extensions.upstream`).
+//! is made. Resolvers fail with a [`FieldError`], which cannot be made without a code and
+//! which nothing converts into implicitly, so a `?` on any other error does not compile;
+//! errors raised around execution are made by [`server_error`] or [`with_code`]. An
+//! upstream failure also carries what ComplyCube said (`extensions.upstream`).
+//! (`conventions::codes` fills in codes on the errors async-graphql raises itself.)
 
-use async_graphql::{ErrorExtensionValues, Value};
+use std::any::Any;
+
+use async_graphql::{Context, ErrorExtensionValues, Pos, ServerError, Value};
 
 use crate::upstream;
 
@@ -37,8 +43,49 @@ impl Code {
     }
 }
 
-pub(super) fn error(code: Code, message: impl Into<String>) -> async_graphql::Error {
+/// A resolver's failure, code included. Made by [`error`], [`upstream_error`] and [`data`]
+/// only: there is no `From` for it, so a resolver cannot pass on an error without saying
+/// what its caller sees.
+#[derive(Clone, Debug)]
+pub(super) struct FieldError(async_graphql::Error);
+
+/// What our resolvers return (async-graphql's derive accepts a `FieldResult` as it does
+/// its own `Result`).
+pub(super) type FieldResult<T> = Result<T, FieldError>;
+
+impl From<FieldError> for async_graphql::Error {
+    fn from(e: FieldError) -> Self {
+        e.0
+    }
+}
+
+/// A resolver's failure that the caller sees as `code` and `message`.
+pub(super) fn error(code: Code, message: impl Into<String>) -> FieldError {
     let mut e = async_graphql::Error::new(message);
+    e.extensions
+        .get_or_insert_with(ErrorExtensionValues::default)
+        .set("code", code.as_str());
+    FieldError(e)
+}
+
+/// The request's `T`, which the HTTP layer or the schema builder put in: missing, it is
+/// our bug, not the caller's.
+pub(super) fn data<'c, T: Any + Send + Sync>(ctx: &Context<'c>) -> FieldResult<&'c T> {
+    ctx.data::<T>()
+        .map_err(|e| error(Code::InternalServerError, e.message))
+}
+
+/// An error raised outside a resolver (before or around execution), with its code.
+pub(super) fn server_error(
+    code: Code,
+    message: impl Into<String>,
+    pos: Option<Pos>,
+) -> ServerError {
+    with_code(ServerError::new(message, pos), code)
+}
+
+/// `e` with `code` as its `extensions.code`.
+pub(super) fn with_code(mut e: ServerError, code: Code) -> ServerError {
     e.extensions
         .get_or_insert_with(ErrorExtensionValues::default)
         .set("code", code.as_str());
@@ -46,7 +93,7 @@ pub(super) fn error(code: Code, message: impl Into<String>) -> async_graphql::Er
 }
 
 /// An upstream failure as the caller sees it: a code, and what ComplyCube said.
-pub(super) fn upstream_error(e: &upstream::Error) -> async_graphql::Error {
+pub(super) fn upstream_error(e: &upstream::Error) -> FieldError {
     let shown = e.to_string();
     let (code, status, kind, message) = match e {
         upstream::Error::Status { status, body, .. } => (
@@ -87,7 +134,7 @@ pub(super) fn upstream_error(e: &upstream::Error) -> async_graphql::Error {
     upstream.insert(async_graphql::Name::new("type"), Value::from(kind));
     upstream.insert(async_graphql::Name::new("message"), Value::from(message));
     let mut err = error(code, shown.clone());
-    if let Some(ext) = err.extensions.as_mut() {
+    if let Some(ext) = err.0.extensions.as_mut() {
         ext.set("upstream", Value::Object(upstream));
         if let upstream::Error::Status {
             retry_after: Some(wait),

@@ -16,7 +16,8 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use async_graphql::{
-    EmptyMutation, EmptySubscription, Request, Response, Schema, SchemaBuilder, ValidationMode,
+    EmptyMutation, EmptySubscription, Request, Response, SDLExportOptions, Schema, SchemaBuilder,
+    ValidationMode,
 };
 
 mod client;
@@ -32,6 +33,7 @@ mod scalars;
 pub use client::{Client, ClientType, CompanyDetails, PersonDetails};
 pub use connection::{LivePhotoConnection, LivePhotoEdge, PageInfo};
 use conventions::Conventions;
+pub use eager::extension;
 pub use error::Code;
 pub use photo::{LivePhoto, LivePhotoImage};
 pub use query::{LivePhotoFilter, Query};
@@ -79,7 +81,7 @@ fn builder(
     query: QueryLimits,
 ) -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
     COUNTED_PAGE_SIZE.fetch_max(limits.max_page_size, Ordering::Relaxed);
-    // No extensions: `Eager` relies on there being none (see `eager.rs`).
+    // Extensions go through `extension`, so that `Eager` steps aside (see `eager.rs`).
     Schema::build(Query, EmptyMutation, EmptySubscription)
         .data(limits)
         .limit_depth(query.max_depth)
@@ -136,8 +138,9 @@ impl Executor {
         if !self.introspection {
             if let Some(pos) = introspection::selected(&prepared.document) {
                 let message = "introspection (`__schema`, `__type`) is disabled on this server";
-                let refused = error::error(Code::GraphqlValidationFailed, message);
-                return Response::from_errors(vec![refused.into_server_error(pos)]);
+                let refused =
+                    error::server_error(Code::GraphqlValidationFailed, message, Some(pos));
+                return Response::from_errors(vec![refused]);
             }
         }
         let checked = self.conventions.check_variables(
@@ -161,9 +164,11 @@ impl Executor {
     }
 }
 
-/// The SDL that `schema.graphql` holds and `complycube-graphql schema` prints.
+/// The SDL that `schema.graphql` holds and `complycube-graphql schema` prints: what
+/// introspection reports, `@specifiedBy` included (async-graphql leaves it out unless asked).
 pub fn sdl() -> String {
-    build(Limits::DEFAULT, QueryLimits::default()).sdl()
+    build(Limits::DEFAULT, QueryLimits::default())
+        .sdl_with_options(SDLExportOptions::new().include_specified_by())
 }
 
 /// The complexity of a `livePhotos` field: its children counted once per photo it may
@@ -184,6 +189,8 @@ fn connection_cost(first: Option<i32>, last: Option<i32>, children: usize) -> us
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     proptest::proptest! {
@@ -253,5 +260,172 @@ mod tests {
             0..5,
         )
         .prop_map(|m| Json::Object(m.into_iter().collect()))
+    }
+
+    /// Every error site of ours, run through async-graphql without the conventions: each
+    /// error already carries the code the caller must see, so `complete_codes` (which
+    /// labels async-graphql's own errors by where they were raised) never has to guess one
+    /// of ours. An error site that forgot its code fails here.
+    #[tokio::test]
+    async fn our_errors_carry_their_codes_before_the_conventions_run() {
+        use crate::{
+            auth::Caller,
+            loader::Loaders,
+            simulator::{data::DOCUMENTED_CLIENT, Simulator, SimulatorSettings},
+            upstream::{ApiKey, Session, Upstream, UpstreamSettings},
+        };
+        use std::sync::Arc;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let simulator = Simulator::new(SimulatorSettings::default());
+        let addr = simulator.spawn(listener).await.unwrap();
+        let settings = UpstreamSettings::new(format!("http://{addr}/v1"), Some(ApiKey::new("k")));
+        let upstream = Upstream::new(&settings).unwrap();
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        let loader = |max_calls| {
+            Arc::new(Loaders::new(
+                upstream.clone(),
+                Session::new(deadline, max_calls),
+            ))
+        };
+        let executor = Executor::new(Limits::DEFAULT, QueryLimits::default());
+        let photos = |id: &str, args: &str| {
+            format!(r#"{{ client(id: "{id}") {{ livePhotos{args} {{ totalCount }} }} }}"#)
+        };
+        let unknown = "ffffffffffffffffffffffff";
+        let cases = [
+            // Query.client: an id that is no id.
+            (
+                r#"{ client(id: "") { id } }"#.to_owned(),
+                Some(128),
+                Code::BadUserInput,
+            ),
+            // Query.livePhoto: the same.
+            (
+                r#"{ livePhoto(id: "") { id } }"#.to_owned(),
+                Some(128),
+                Code::BadUserInput,
+            ),
+            // Client details of a client ComplyCube does not know, through a photo's owner
+            // (a lookup of its own, which must fit the call budget).
+            (
+                format!(
+                    r#"{{ client(id: "{DOCUMENTED_CLIENT}") {{ livePhotos {{ nodes {{ download {{ fileName }} }} }} }} }}"#
+                ),
+                Some(1),
+                Code::BadUserInput,
+            ),
+            // Client.livePhotos: arguments no window fits, then a cursor that is none.
+            (
+                photos(DOCUMENTED_CLIENT, "(first: -1)"),
+                Some(128),
+                Code::BadUserInput,
+            ),
+            (
+                photos(DOCUMENTED_CLIENT, r#"(after: "x")"#),
+                Some(128),
+                Code::BadUserInput,
+            ),
+            // The loader: upstream's answer, and the request's call budget.
+            (photos(unknown, ""), Some(128), Code::NotFound),
+            (photos(DOCUMENTED_CLIENT, ""), Some(0), Code::BadUserInput),
+            // The request data the HTTP layer must provide.
+            (
+                photos(DOCUMENTED_CLIENT, ""),
+                None,
+                Code::InternalServerError,
+            ),
+        ];
+        for (query, max_calls, code) in cases {
+            let mut request = Request::new(query.as_str());
+            if let Some(max_calls) = max_calls {
+                request = request.data(loader(max_calls)).data(Caller::Full);
+            }
+            let response = executor.strict.execute(request).await;
+            assert_codes(&response.errors, code, &query);
+        }
+
+        // The schema data the builder must provide.
+        let bare = Schema::build(Query, EmptyMutation, EmptySubscription).finish();
+        let query = photos(DOCUMENTED_CLIENT, "");
+        let response = bare
+            .execute(Request::new(&query).data(loader(128)).data(Caller::Full))
+            .await;
+        assert_codes(
+            &response.errors,
+            Code::InternalServerError,
+            "without Limits",
+        );
+
+        // `Eager`'s own fragment lookup, which only a document validation never saw reaches.
+        let query =
+            format!(r#"{{ client(id: "{DOCUMENTED_CLIENT}") {{ livePhotos {{ ...F }} }} }}"#);
+        let response = executor
+            .fast
+            .execute(Request::new(&query).data(loader(128)).data(Caller::Full))
+            .await;
+        assert_codes(&response.errors, Code::GraphqlValidationFailed, &query);
+
+        // The refusals before execution, which never reach the conventions' codes at all.
+        let refused = |query: &str, variables: serde_json::Value| {
+            let mut request =
+                Request::new(query).variables(async_graphql::Variables::from_json(variables));
+            let prepared = executor.conventions.prepare(&mut request)?;
+            executor
+                .conventions
+                .check_variables(&prepared.document, None, &request.variables)
+                .map(|()| prepared)
+        };
+        let aliases: String = (0..=QueryLimits::default().max_aliases)
+            .map(|i| format!("a{i}: __typename "))
+            .collect();
+        for (query, variables, code) in [
+            (
+                "{ client(id: ".to_owned(),
+                json!({}),
+                Code::GraphqlParseFailed,
+            ),
+            (
+                "{ ...A } fragment A on Query { ...A }".to_owned(),
+                json!({}),
+                Code::GraphqlValidationFailed,
+            ),
+            (
+                format!("{{ {aliases} }}"),
+                json!({}),
+                Code::GraphqlValidationFailed,
+            ),
+            (
+                photos(DOCUMENTED_CLIENT, "(first: 1.5)"),
+                json!({}),
+                Code::BadUserInput,
+            ),
+            (
+                "query($n: Int) { __typename }".to_owned(),
+                json!({ "n": "x" }),
+                Code::BadUserInput,
+            ),
+        ] {
+            let error = refused(&query, variables)
+                .err()
+                .unwrap_or_else(|| panic!("{query}"));
+            assert_codes(&[*error], code, &query);
+        }
+    }
+
+    fn assert_codes(errors: &[async_graphql::ServerError], code: Code, what: &str) {
+        assert!(!errors.is_empty(), "{what}: no error");
+        for error in errors {
+            let got = error
+                .extensions
+                .as_ref()
+                .and_then(|e| e.get("code"))
+                .cloned();
+            assert_eq!(
+                got,
+                Some(async_graphql::Value::from(code.as_str())),
+                "{what}: {}",
+                error.message
+            );
+        }
     }
 }

@@ -11,7 +11,8 @@ use async_graphql::{Context, Object, ID};
 
 use super::{
     client::Client,
-    error::{error, upstream_error},
+    eager::Immediate,
+    error::{data, error, upstream_error, FieldResult},
     scalars::DateTime,
     Code,
 };
@@ -67,7 +68,7 @@ impl LivePhoto {
     }
 
     /// The client the photo belongs to.
-    async fn client(&self) -> async_graphql::Result<Client> {
+    async fn client(&self) -> FieldResult<Client> {
         let id = ClientId::parse(&self.0.client_id).map_err(|m| {
             error(
                 Code::UpstreamError,
@@ -80,16 +81,14 @@ impl LivePhoto {
     /// The image itself (`GET /v1/livePhotos/:id/download`), fetched only when selected.
     /// An image larger than the service's `--max-download-bytes` (default 4 MiB) is an
     /// error, never a truncated image.
-    async fn download(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<LivePhotoImage>> {
+    async fn download(&self, ctx: &Context<'_>) -> FieldResult<Option<LivePhotoImage>> {
         let id = PhotoId::parse(&self.0.id).map_err(|m| {
             error(
                 Code::UpstreamError,
                 format!("ComplyCube sent a photo with an unusable id: {m}"),
             )
         })?;
-        let loaders = ctx
-            .data::<Arc<Loaders>>()
-            .map_err(|e| error(Code::InternalServerError, e.message))?;
+        let loaders = data::<Arc<Loaders>>(ctx)?;
         let image = loaders.download(id).await.map_err(|e| upstream_error(&e))?;
         Ok(Some(LivePhotoImage(image)))
     }
@@ -143,6 +142,13 @@ fn image_media_type(content_type: &str) -> &str {
     } else {
         "application/octet-stream"
     }
+}
+
+/// Every field reads the photo ComplyCube listed, except two:
+impl Immediate for LivePhoto {
+    /// the owner's details and the image come through loaders: selecting either resolves
+    /// the photo concurrently, so every photo's lookups batch together.
+    const WAITING: &'static [&'static str] = &["client", "download"];
 }
 
 #[cfg(test)]

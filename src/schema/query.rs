@@ -10,7 +10,7 @@ use async_graphql::{Context, InputObject, Object, ID};
 
 use super::{
     client::Client,
-    error::{error, upstream_error},
+    error::{data, error, upstream_error, FieldResult},
     photo::LivePhoto,
     scalars::DateTime,
     Code,
@@ -33,12 +33,10 @@ impl Query {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The ComplyCube client id, e.g. `5eb1276d96be4a0008713af5`.")] id: ID,
-    ) -> async_graphql::Result<Option<Client>> {
+    ) -> FieldResult<Option<Client>> {
         let id = ClientId::parse(&id).map_err(|m| error(Code::BadUserInput, m))?;
         // A client the caller's token does not list: FORBIDDEN here, before any upstream call.
-        let caller = ctx
-            .data::<Caller>()
-            .map_err(|e| error(Code::InternalServerError, e.message))?;
+        let caller = data::<Caller>(ctx)?;
         if !caller.may_read(id.as_str()) {
             // metrics: auth_refused("client_out_of_scope")
             return Err(error(
@@ -59,19 +57,15 @@ impl Query {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The live photo id, e.g. `5eb1b5f231778a0008d1c3f6`.")] id: ID,
-    ) -> async_graphql::Result<Option<LivePhoto>> {
+    ) -> FieldResult<Option<LivePhoto>> {
         let id = PhotoId::parse(&id).map_err(|m| error(Code::BadUserInput, m))?;
-        let loaders = ctx
-            .data::<Arc<Loaders>>()
-            .map_err(|e| error(Code::InternalServerError, e.message))?;
+        let loaders = data::<Arc<Loaders>>(ctx)?;
         let Some(photo) = loaders.photo(id).await.map_err(|e| upstream_error(&e))? else {
             return Ok(None);
         };
         // The owner is known only now: a photo of a client the token does not list is
         // withheld (a scoped caller pays for the lookup that tells).
-        let caller = ctx
-            .data::<Caller>()
-            .map_err(|e| error(Code::InternalServerError, e.message))?;
+        let caller = data::<Caller>(ctx)?;
         if !caller.may_read(&photo.client_id) {
             // metrics: auth_refused("client_out_of_scope")
             return Err(error(

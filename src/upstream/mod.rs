@@ -221,15 +221,34 @@ pub struct UpstreamSettings {
     pub cache: CacheSettings,
 }
 
+/// Upstream requests in flight at once, by default: enough for the different clients of
+/// a batch to load side by side, few enough that one busy facade stays a polite caller of
+/// an API whose rate limits apply per key.
+pub const DEFAULT_MAX_CONCURRENCY: usize = 16;
+
+/// Time to connect to ComplyCube, by default: a healthy connection takes milliseconds, so
+/// after 2 s a retry on a fresh connection is the better bet.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Time for one upstream request, to the last byte of its body, by default: a page of 1000
+/// photos comes in well under a second; 10 s lets a slow answer finish inside the 15 s a
+/// whole GraphQL request gets by default.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Largest upstream body accepted, by default: a page of 1000 photos (the most one request
+/// can ask for) is about 300 KB; 4 MiB leaves ten times that for wordier answers and still
+/// bounds what a misbehaving upstream can make us buffer.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
 impl UpstreamSettings {
     pub fn new(base_url: impl Into<String>, api_key: Option<ApiKey>) -> Self {
         Self {
             base_url: base_url.into(),
             api_key,
-            max_concurrency: 16,
-            connect_timeout: Duration::from_secs(2),
-            request_timeout: Duration::from_secs(10),
-            max_body_bytes: 4 * 1024 * 1024,
+            max_concurrency: DEFAULT_MAX_CONCURRENCY,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_download_bytes: DEFAULT_MAX_DOWNLOAD_BYTES,
             retry: RetryPolicy::default(),
             cache: CacheSettings {

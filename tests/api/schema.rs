@@ -1,5 +1,6 @@
-//! The schema as a reviewed artefact: `schema.graphql` is the printed schema, and snapshots
-//! make every change to it (and to representative responses) a visible diff.
+//! The schema as a reviewed artefact: `schema.graphql` is the printed schema and says what
+//! the running service's introspection says, and snapshots make every change to it (and to
+//! representative responses) a visible diff.
 
 use serde_json::json;
 
@@ -192,4 +193,385 @@ async fn fragments_and_repeated_keys_merge_as_the_spec_says() {
     assert!(!with_fragments.contains("errors"), "{with_fragments}");
     assert!(with_fragments.contains(r#""__typename":"LivePhoto""#));
     assert_eq!(with_fragments, written_out);
+}
+
+/// The introspection query GraphiQL sends (graphql-js `getIntrospectionQuery` with
+/// descriptions, `specifiedByURL`, `isRepeatable`, the schema description, deprecated input
+/// values and `isOneOf`).
+const INTROSPECTION_QUERY: &str = r#"
+query IntrospectionQuery {
+  __schema {
+    description
+    queryType { name kind }
+    mutationType { name kind }
+    subscriptionType { name kind }
+    types { ...FullType }
+    directives {
+      name
+      description
+      isRepeatable
+      locations
+      args(includeDeprecated: true) { ...InputValue }
+    }
+  }
+}
+fragment FullType on __Type {
+  kind
+  name
+  description
+  specifiedByURL
+  isOneOf
+  fields(includeDeprecated: true) {
+    name
+    description
+    args(includeDeprecated: true) { ...InputValue }
+    type { ...TypeRef }
+    isDeprecated
+    deprecationReason
+  }
+  inputFields(includeDeprecated: true) { ...InputValue }
+  interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+  possibleTypes { ...TypeRef }
+}
+fragment InputValue on __InputValue {
+  name
+  description
+  type { ...TypeRef }
+  defaultValue
+  isDeprecated
+  deprecationReason
+}
+fragment TypeRef on __Type {
+  kind
+  name
+  ofType { kind name ofType { kind name ofType { kind name ofType { kind name
+    ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }
+}"#;
+
+/// `schema.graphql` says exactly what the running service's introspection says: the same
+/// types of the same kinds, the same fields, input fields, arguments and enum values with
+/// the same types, defaults, descriptions and deprecations, the same `@specifiedBy` URLs
+/// and the same root types. (Built-in scalars and `__` types are left out on both sides:
+/// SDL does not print them.)
+#[tokio::test]
+async fn schema_graphql_is_what_introspection_reports() {
+    let app = TestApp::spawn().await;
+    let response = app.query(INTROSPECTION_QUERY, json!({})).await;
+    assert!(response.get("errors").is_none(), "{response}");
+    let served = model::from_introspection(&response["data"]["__schema"]);
+
+    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql"))
+        .expect("schema.graphql at the repository root");
+    let written = model::from_sdl(&committed);
+
+    assert!(written.types.contains_key("LivePhoto"), "{written:#?}");
+    assert!(
+        written.types["DateTime"].specified_by.is_some(),
+        "schema.graphql lost `@specifiedBy` on DateTime"
+    );
+    for name in served.types.keys().chain(written.types.keys()) {
+        assert_eq!(
+            served.types.get(name),
+            written.types.get(name),
+            "type `{name}`: introspection (left) and schema.graphql (right) differ"
+        );
+    }
+    assert_eq!(served, written);
+}
+
+/// A schema as both introspection and SDL can say it, in one shape, for comparing them.
+mod model {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use async_graphql::parser::{
+        parse_query, parse_schema,
+        types::{
+            ConstDirective, FieldDefinition, InputValueDefinition, Selection, TypeKind,
+            TypeSystemDefinition,
+        },
+        Positioned,
+    };
+    use serde_json::Value;
+
+    const BUILT_IN_SCALARS: [&str; 5] = ["Int", "Float", "String", "Boolean", "ID"];
+
+    #[derive(Debug, PartialEq, Eq)]
+    pub struct Schema {
+        pub query: Option<String>,
+        pub mutation: Option<String>,
+        pub subscription: Option<String>,
+        pub types: BTreeMap<String, Type>,
+    }
+
+    #[derive(Debug, PartialEq, Eq)]
+    pub struct Type {
+        pub kind: String,
+        pub description: Option<String>,
+        pub specified_by: Option<String>,
+        pub one_of: bool,
+        pub fields: Vec<Field>,
+        pub input_fields: Vec<Input>,
+        pub enum_values: Vec<EnumValue>,
+        pub interfaces: BTreeSet<String>,
+        pub possible_types: BTreeSet<String>,
+    }
+
+    #[derive(Debug, PartialEq, Eq)]
+    pub struct Field {
+        pub name: String,
+        pub description: Option<String>,
+        pub ty: String,
+        pub args: Vec<Input>,
+        /// `Some(reason)` when deprecated.
+        pub deprecated: Option<Option<String>>,
+    }
+
+    #[derive(Debug, PartialEq, Eq)]
+    pub struct Input {
+        pub name: String,
+        pub description: Option<String>,
+        pub ty: String,
+        /// The default as GraphQL prints the value, whichever way it was written.
+        pub default: Option<String>,
+        pub deprecated: Option<Option<String>>,
+    }
+
+    #[derive(Debug, PartialEq, Eq)]
+    pub struct EnumValue {
+        pub name: String,
+        pub description: Option<String>,
+        pub deprecated: Option<Option<String>>,
+    }
+
+    fn shown(name: &str) -> bool {
+        !name.starts_with("__") && !BUILT_IN_SCALARS.contains(&name)
+    }
+
+    // ---- introspection ----
+
+    fn string(value: &Value) -> Option<String> {
+        value.as_str().map(str::to_owned)
+    }
+
+    fn list(value: &Value) -> impl Iterator<Item = &Value> {
+        value.as_array().into_iter().flatten()
+    }
+
+    fn type_ref(ty: &Value) -> String {
+        match ty["kind"].as_str() {
+            Some("NON_NULL") => format!("{}!", type_ref(&ty["ofType"])),
+            Some("LIST") => format!("[{}]", type_ref(&ty["ofType"])),
+            _ => ty["name"].as_str().expect("a named type").to_owned(),
+        }
+    }
+
+    fn deprecation(value: &Value) -> Option<Option<String>> {
+        (value["isDeprecated"] == true).then(|| string(&value["deprecationReason"]))
+    }
+
+    /// A default value as introspection reports it (GraphQL text), printed canonically.
+    fn literal(text: &str) -> String {
+        let document = parse_query(format!("{{ f(a: {text}) }}")).expect("a GraphQL value");
+        let (_, operation) = document.operations.iter().next().expect("an operation");
+        let Selection::Field(field) = &operation.node.selection_set.node.items[0].node else {
+            unreachable!("a field")
+        };
+        let value = field.node.arguments[0].1.node.clone();
+        value.into_const().expect("a constant").to_string()
+    }
+
+    fn input(value: &Value) -> Input {
+        Input {
+            name: string(&value["name"]).unwrap(),
+            description: string(&value["description"]),
+            ty: type_ref(&value["type"]),
+            default: value["defaultValue"].as_str().map(literal),
+            deprecated: deprecation(value),
+        }
+    }
+
+    pub fn from_introspection(schema: &Value) -> Schema {
+        let mut types = BTreeMap::new();
+        for ty in list(&schema["types"]) {
+            let name = string(&ty["name"]).unwrap();
+            if !shown(&name) {
+                continue;
+            }
+            let fields = list(&ty["fields"]).map(|field| Field {
+                name: string(&field["name"]).unwrap(),
+                description: string(&field["description"]),
+                ty: type_ref(&field["type"]),
+                args: list(&field["args"]).map(input).collect(),
+                deprecated: deprecation(field),
+            });
+            let names = |key: &str| list(&ty[key]).map(type_ref).collect();
+            let enum_values = list(&ty["enumValues"]).map(|value| EnumValue {
+                name: string(&value["name"]).unwrap(),
+                description: string(&value["description"]),
+                deprecated: deprecation(value),
+            });
+            let model = Type {
+                kind: string(&ty["kind"]).unwrap(),
+                description: string(&ty["description"]),
+                specified_by: string(&ty["specifiedByURL"]),
+                one_of: ty["isOneOf"] == true,
+                fields: fields.collect(),
+                input_fields: list(&ty["inputFields"]).map(input).collect(),
+                enum_values: enum_values.collect(),
+                interfaces: names("interfaces"),
+                possible_types: names("possibleTypes"),
+            };
+            types.insert(name, model);
+        }
+        Schema {
+            query: string(&schema["queryType"]["name"]),
+            mutation: string(&schema["mutationType"]["name"]),
+            subscription: string(&schema["subscriptionType"]["name"]),
+            types,
+        }
+    }
+
+    // ---- SDL ----
+
+    fn directive<'d>(
+        directives: &'d [Positioned<ConstDirective>],
+        name: &str,
+    ) -> Option<&'d ConstDirective> {
+        directives
+            .iter()
+            .map(|d| &d.node)
+            .find(|d| d.name.node == name)
+    }
+
+    fn argument(directive: &ConstDirective, name: &str) -> Option<String> {
+        directive
+            .get_argument(name)
+            .and_then(|value| match &value.node {
+                async_graphql::Value::String(s) => Some(s.clone()),
+                _ => None,
+            })
+    }
+
+    fn sdl_deprecation(directives: &[Positioned<ConstDirective>]) -> Option<Option<String>> {
+        directive(directives, "deprecated").map(|d| argument(d, "reason"))
+    }
+
+    fn description(text: &Option<Positioned<String>>) -> Option<String> {
+        text.as_ref().map(|d| d.node.clone())
+    }
+
+    fn sdl_input(value: &Positioned<InputValueDefinition>) -> Input {
+        let value = &value.node;
+        Input {
+            name: value.name.node.to_string(),
+            description: description(&value.description),
+            ty: value.ty.node.to_string(),
+            default: value.default_value.as_ref().map(|v| v.node.to_string()),
+            deprecated: sdl_deprecation(&value.directives),
+        }
+    }
+
+    fn sdl_field(field: &Positioned<FieldDefinition>) -> Field {
+        let field = &field.node;
+        Field {
+            name: field.name.node.to_string(),
+            description: description(&field.description),
+            ty: field.ty.node.to_string(),
+            args: field.arguments.iter().map(sdl_input).collect(),
+            deprecated: sdl_deprecation(&field.directives),
+        }
+    }
+
+    pub fn from_sdl(sdl: &str) -> Schema {
+        let document = parse_schema(sdl).expect("schema.graphql parses");
+        let mut schema = Schema {
+            query: None,
+            mutation: None,
+            subscription: None,
+            types: BTreeMap::new(),
+        };
+        let mut implementers: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for definition in &document.definitions {
+            let ty = match definition {
+                TypeSystemDefinition::Schema(root) => {
+                    let name = |n: &Option<Positioned<async_graphql::Name>>| {
+                        n.as_ref().map(|n| n.node.to_string())
+                    };
+                    schema.query = name(&root.node.query);
+                    schema.mutation = name(&root.node.mutation);
+                    schema.subscription = name(&root.node.subscription);
+                    continue;
+                }
+                TypeSystemDefinition::Directive(_) => continue,
+                TypeSystemDefinition::Type(ty) => &ty.node,
+            };
+            let name = ty.name.node.to_string();
+            let mut model = Type {
+                kind: String::new(),
+                description: description(&ty.description),
+                specified_by: directive(&ty.directives, "specifiedBy")
+                    .and_then(|d| argument(d, "url")),
+                one_of: directive(&ty.directives, "oneOf").is_some(),
+                fields: Vec::new(),
+                input_fields: Vec::new(),
+                enum_values: Vec::new(),
+                interfaces: BTreeSet::new(),
+                possible_types: BTreeSet::new(),
+            };
+            let names = |names: &[Positioned<async_graphql::Name>]| {
+                names
+                    .iter()
+                    .map(|n| n.node.to_string())
+                    .collect::<BTreeSet<_>>()
+            };
+            model.kind = match &ty.kind {
+                TypeKind::Scalar => "SCALAR",
+                TypeKind::Object(object) => {
+                    model.fields = object.fields.iter().map(sdl_field).collect();
+                    model.interfaces = names(&object.implements);
+                    for interface in &model.interfaces {
+                        implementers
+                            .entry(interface.clone())
+                            .or_default()
+                            .insert(name.clone());
+                    }
+                    "OBJECT"
+                }
+                TypeKind::Interface(interface) => {
+                    model.fields = interface.fields.iter().map(sdl_field).collect();
+                    model.interfaces = names(&interface.implements);
+                    "INTERFACE"
+                }
+                TypeKind::Union(union) => {
+                    model.possible_types = names(&union.members);
+                    "UNION"
+                }
+                TypeKind::Enum(enumeration) => {
+                    let values = enumeration.values.iter().map(|v| EnumValue {
+                        name: v.node.value.node.to_string(),
+                        description: description(&v.node.description),
+                        deprecated: sdl_deprecation(&v.node.directives),
+                    });
+                    model.enum_values = values.collect();
+                    "ENUM"
+                }
+                TypeKind::InputObject(input) => {
+                    model.input_fields = input.fields.iter().map(sdl_input).collect();
+                    "INPUT_OBJECT"
+                }
+            }
+            .to_owned();
+            if shown(&name) {
+                schema.types.insert(name, model);
+            }
+        }
+        // An interface's possible types are the objects that say they implement it.
+        for (interface, objects) in implementers {
+            if let Some(ty) = schema.types.get_mut(&interface) {
+                ty.possible_types = objects;
+            }
+        }
+        schema
+    }
 }

@@ -22,8 +22,10 @@ use async_graphql::{
     Name, Request, ServerError,
 };
 
-use super::codes::with_code;
-use crate::schema::Code;
+use crate::schema::{
+    error::{server_error, with_code},
+    Code,
+};
 
 /// Most field selections a document may make once its fragments are expanded. GraphiQL's
 /// introspection query makes about 200; fragments that spread each other ten times over
@@ -69,46 +71,25 @@ impl Documents {
         }
     }
 
-    /// Parses the request's query (or finds it parsed), checks the alias limit, and hands
-    /// the document to the request so that async-graphql does not parse it again. The
-    /// error when the query does not parse or has too many aliases.
-    pub(super) fn prepare(&self, request: &mut Request) -> Result<Arc<Prepared>, Box<ServerError>> {
+    /// Parses the request's query (or finds it parsed), checks the limits and then `check`
+    /// on a newly parsed document, and hands the document to the request so that
+    /// async-graphql does not parse it again. The error when the query does not parse,
+    /// breaks a limit or fails `check`; such a document is not kept.
+    pub(super) fn prepare(
+        &self,
+        request: &mut Request,
+        check: impl FnOnce(&ExecutableDocument) -> Result<(), Box<ServerError>>,
+    ) -> Result<Arc<Prepared>, Box<ServerError>> {
         let document = match self.cache.get(request.query.as_str()) {
             Some(document) => document,
             None => {
                 let document = parse_query(&request.query).map_err(|e| {
                     Box::new(with_code(ServerError::from(e), Code::GraphqlParseFailed))
                 })?;
-                let fields = expanded_fields(&document).map_err(|message| {
-                    Box::new(with_code(
-                        ServerError::new(message, None),
-                        Code::GraphqlValidationFailed,
-                    ))
+                self.check_limits(&document).map_err(|message| {
+                    Box::new(server_error(Code::GraphqlValidationFailed, message, None))
                 })?;
-                if fields > MAX_EXPANDED_FIELDS {
-                    return Err(Box::new(with_code(
-                        ServerError::new(
-                            format!(
-                                "the query selects {fields} fields once its fragments are expanded, more than the {MAX_EXPANDED_FIELDS} allowed"
-                            ),
-                            None,
-                        ),
-                        Code::GraphqlValidationFailed,
-                    )));
-                }
-                let aliases = count_aliases(&document);
-                if aliases > self.max_aliases {
-                    return Err(Box::new(with_code(
-                        ServerError::new(
-                            format!(
-                                "the query has {aliases} aliased fields, more than the {} allowed",
-                                self.max_aliases
-                            ),
-                            None,
-                        ),
-                        Code::GraphqlValidationFailed,
-                    )));
-                }
+                check(&document)?;
                 let prepared = Arc::new(Prepared {
                     document,
                     validated: AtomicBool::new(false),
@@ -122,6 +103,25 @@ impl Documents {
         };
         request.set_parsed_query(document.document.clone());
         Ok(document)
+    }
+
+    /// Why `document` is refused before anything walks it: its fragments expand too far,
+    /// or it aliases too much.
+    fn check_limits(&self, document: &ExecutableDocument) -> Result<(), String> {
+        let fields = expanded_fields(document)?;
+        if fields > MAX_EXPANDED_FIELDS {
+            return Err(format!(
+                "the query selects {fields} fields once its fragments are expanded, more than the {MAX_EXPANDED_FIELDS} allowed"
+            ));
+        }
+        let aliases = count_aliases(document);
+        if aliases > self.max_aliases {
+            return Err(format!(
+                "the query has {aliases} aliased fields, more than the {} allowed",
+                self.max_aliases
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -1,16 +1,140 @@
-//! Variables: checked against the types the operation declares, by the spec's input
-//! coercion rules, before anything executes.
+//! The values a caller sends: variables, checked against the types the operation
+//! declares before anything executes, and the values a document writes for arguments,
+//! checked once when the document is first parsed. Both are `BAD_USER_INPUT`, raised here.
 //!
 //! The one thing to know: scalars are checked by the very parsing arguments go through
-//! ([`check_scalar`]), so a variable that passes here never fails as an argument.
+//! ([`check_scalar`]), so a value that passes here never fails as an argument. (Validation
+//! would refuse a bad literal too, but as one of its own errors, which carry no code and
+//! cannot be told apart from the document's mistakes but by their text.)
+
+use std::convert::Infallible;
 
 use async_graphql::{
-    parser::types::{BaseType, OperationDefinition, Type},
-    ServerError, Value, Variables,
+    parser::{
+        types::{
+            BaseType, Directive, ExecutableDocument, OperationDefinition, OperationType, Selection,
+            SelectionSet, Type,
+        },
+        Positioned,
+    },
+    registry::MetaTypeName,
+    Name, ServerError, Value, Variables,
 };
 
-use super::{codes::with_code, FieldTypes};
-use crate::schema::{scalars::check_scalar, Code};
+use super::{FieldTypes, InputField};
+use crate::schema::{error::server_error, scalars::check_scalar, Code};
+
+/// The error of the first argument, anywhere in `document`, whose value as written cannot
+/// be an input of the argument's type. Variables in those values are left to
+/// [`check_variables`] (their values) and validation (where they may be used).
+pub(super) fn check_arguments(
+    types: &FieldTypes,
+    document: &ExecutableDocument,
+) -> Result<(), Box<ServerError>> {
+    let literals = Literals { types };
+    for (_, operation) in document.operations.iter() {
+        let operation = &operation.node;
+        let root = match operation.ty {
+            OperationType::Query => Some(types.query_type.as_str()),
+            OperationType::Mutation | OperationType::Subscription => None,
+        };
+        literals.directives(&operation.directives)?;
+        literals.set(root, &operation.selection_set.node)?;
+    }
+    // Every fragment once, where it is defined, not where it is spread.
+    for fragment in document.fragments.values() {
+        let fragment = &fragment.node;
+        literals.directives(&fragment.directives)?;
+        let on = fragment.type_condition.node.on.node.as_str();
+        literals.set(Some(on), &fragment.selection_set.node)?;
+    }
+    Ok(())
+}
+
+/// Walks a document's selections with the type each is made on (`None`: a type this
+/// schema does not have, whose arguments validation reports).
+struct Literals<'t> {
+    types: &'t FieldTypes,
+}
+
+impl Literals<'_> {
+    fn set(&self, parent: Option<&str>, set: &SelectionSet) -> Result<(), Box<ServerError>> {
+        for selection in &set.items {
+            match &selection.node {
+                Selection::Field(field) => {
+                    let field = &field.node;
+                    self.directives(&field.directives)?;
+                    let name = field.name.node.as_str();
+                    if let Some(definitions) = parent.and_then(|p| self.types.arguments(p, name)) {
+                        for (name, value) in &field.arguments {
+                            let Ok(value) = value.node.clone().into_const_with(mark_variable);
+                            self.argument(definitions, name, &value)?;
+                        }
+                    }
+                    let ty = parent.and_then(|p| self.types.of(p, name));
+                    let child = ty.map(MetaTypeName::concrete_typename);
+                    self.set(child, &field.selection_set.node)?;
+                }
+                Selection::FragmentSpread(spread) => {
+                    self.directives(&spread.node.directives)?;
+                }
+                Selection::InlineFragment(inline) => {
+                    let inline = &inline.node;
+                    self.directives(&inline.directives)?;
+                    let on = inline
+                        .type_condition
+                        .as_ref()
+                        .map(|c| c.node.on.node.as_str());
+                    self.set(on.or(parent), &inline.selection_set.node)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn directives(&self, directives: &[Positioned<Directive>]) -> Result<(), Box<ServerError>> {
+        for directive in directives {
+            if let Some(definitions) = self.types.directive(&directive.node.name.node) {
+                for (name, value) in &directive.node.arguments {
+                    let Ok(value) = value.node.clone().into_const_with(mark_variable);
+                    self.argument(definitions, name, &value)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks the value given to an argument, if the argument is known (unknown ones are
+    /// validation's).
+    fn argument(
+        &self,
+        definitions: &[InputField],
+        name: &Positioned<Name>,
+        value: &Value,
+    ) -> Result<(), Box<ServerError>> {
+        let Some(definition) = definitions.iter().find(|d| d.name == name.node.as_str()) else {
+            return Ok(());
+        };
+        self.types.coerce(&definition.ty, value).map_err(|reason| {
+            Box::new(server_error(
+                Code::BadUserInput,
+                format!(r#"Invalid value for argument "{}": {reason}"#, name.node),
+                Some(name.pos),
+            ))
+        })
+    }
+}
+
+/// A variable in a literal, as [`FieldTypes::coerce`] sees it: an enum value named
+/// `$name`, which no document and no JSON variable can make (names cannot start with `$`,
+/// and JSON has no enums).
+fn mark_variable(name: Name) -> Result<Value, Infallible> {
+    Ok(Value::Enum(Name::new(format!("${name}"))))
+}
+
+fn is_variable(value: &Value) -> bool {
+    matches!(value, Value::Enum(name) if name.starts_with('$'))
+}
 
 /// The error of the first variable of `operation` that is missing or cannot take its
 /// value (see [`super::Conventions::check_variables`]).
@@ -29,9 +153,10 @@ pub(super) fn check_variables(
                 Err(reason) => format!(r#"Variable "${name}" got an invalid value: {reason}"#),
             },
         };
-        return Err(Box::new(with_code(
-            ServerError::new(message, Some(definition.pos)),
+        return Err(Box::new(server_error(
             Code::BadUserInput,
+            message,
+            Some(definition.pos),
         )));
     }
     Ok(())
@@ -41,6 +166,9 @@ impl FieldTypes {
     /// Why `value` cannot be an input of type `ty`, by the spec's input coercion rules.
     /// Names this schema does not define pass: validation reports those.
     fn coerce(&self, ty: &Type, value: &Value) -> Result<(), String> {
+        if is_variable(value) {
+            return Ok(());
+        }
         if *value == Value::Null {
             return match ty.nullable {
                 true => Ok(()),
@@ -79,5 +207,84 @@ impl FieldTypes {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::parser::parse_query;
+
+    use super::*;
+
+    fn check(query: &str) -> Result<(), String> {
+        let types = FieldTypes::from_sdl(&crate::schema::sdl());
+        let document = parse_query(query).unwrap();
+        check_arguments(&types, &document).map_err(|e| {
+            let code = e.extensions.as_ref().and_then(|x| x.get("code")).cloned();
+            assert_eq!(code, Some(Value::from("BAD_USER_INPUT")), "{query}");
+            e.message
+        })
+    }
+
+    #[test]
+    fn literal_values_an_argument_cannot_take_are_bad_user_input() {
+        for (query, named) in [
+            (
+                r#"{ client(id: "c") { livePhotos(filter: { createdAfter: "last tuesday" }) { totalCount } } }"#,
+                "filter",
+            ),
+            (
+                r#"{ client(id: "c") { livePhotos(first: 99999999999) { totalCount } } }"#,
+                "first",
+            ),
+            (
+                r#"{ client(id: "c") { livePhotos(first: 1.5) { totalCount } } }"#,
+                "first",
+            ),
+            (
+                r#"{ client(id: "c") { livePhotos(filter: { nope: 1 }) { totalCount } } }"#,
+                "nope",
+            ),
+            (r#"{ client(id: true) { id } }"#, "id"),
+            (r#"{ client(id: null) { id } }"#, "id"),
+            // Directives, introspection, fragments (inline and named), other operations.
+            (r#"{ __typename @include(if: "yes") }"#, "if"),
+            (r#"{ __type(name: 5) { name } }"#, "name"),
+            (
+                r#"{ __schema { types { fields(includeDeprecated: "x") { name } } } }"#,
+                "includeDeprecated",
+            ),
+            (r#"{ ... on Query { client(id: []) { id } } }"#, "id"),
+            (
+                r#"query A { __typename } query B { client(id: 1.5) { id } }"#,
+                "id",
+            ),
+            (
+                r#"{ ...F } fragment F on Client { livePhotos(last: "x") { totalCount } }"#,
+                "last",
+            ),
+            // A variable inside a literal does not excuse the rest of it.
+            (
+                r#"query($d: DateTime) { client(id: "c") { livePhotos(filter: { createdAfter: $d, x: 1 }) { totalCount } } }"#,
+                "x",
+            ),
+        ] {
+            let message = check(query).expect_err(query);
+            assert!(message.contains(named), "{query}: {message}");
+        }
+    }
+
+    #[test]
+    fn variables_unknown_names_and_good_values_are_left_alone() {
+        for query in [
+            r#"query($n: Int, $d: DateTime) { client(id: "c") { livePhotos(first: $n, filter: { createdAfter: $d }) { totalCount } } }"#,
+            r#"{ client(id: $undeclared) { id } }"#,
+            r#"{ client(id: 5) { livePhotos(first: 3, after: "x", filter: { createdAfter: "2020-01-01T00:00:00Z" }) { totalCount } } }"#,
+            r#"{ nope(a: "b") { id } client(id: "c") { nope(first: "x") } }"#,
+            r#"{ __typename @skip(if: false) @unknown(if: 3) }"#,
+            r#"{ ...F } fragment F on Nope { id(x: 1) }"#,
+        ] {
+            assert_eq!(check(query), Ok(()), "{query}");
+        }
     }
 }
