@@ -244,6 +244,20 @@ pub struct SimulateArgs {
     /// list and delete its oldest one, so the list moves while someone pages.
     #[arg(long, env = "SIMULATOR_CHURN_EVERY", value_parser = parse_period)]
     pub churn_every: Option<Duration>,
+
+    /// Requests per second each `Authorization` value may make (as ComplyCube enforces
+    /// per key: about 10 live, 5 sandbox); beyond it, 429 `rate_limit_exceeded`.
+    #[arg(long, env = "SIMULATOR_RATE_LIMIT", value_parser = parse_rate)]
+    pub rate_limit: Option<f64>,
+}
+
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        _ => Err(format!(
+            "`{text}` is not a rate in requests per second above zero (e.g. `10`)"
+        )),
+    }
 }
 
 fn parse_share(text: &str) -> Result<f64, String> {
@@ -296,6 +310,7 @@ impl SimulateArgs {
             api_key: self.api_key.clone(),
             faults,
             churn_every: self.churn_every,
+            rate_limit: self.rate_limit,
         }
     }
 }
@@ -409,6 +424,15 @@ mod tests {
         let library =
             ServiceConfig::new(UpstreamSettings::new("http://x/v1", Some(ApiKey::new("k"))));
         assert_eq!(format!("{from_flags:?}"), format!("{library:?}"));
+    }
+
+    #[test]
+    fn the_simulator_takes_a_rate_limit() {
+        let cli = parse(&["simulate", "--rate-limit", "5"]);
+        let Some(Command::Simulate(args)) = cli.command else {
+            panic!("simulate")
+        };
+        assert_eq!(args.settings().rate_limit, Some(5.0));
     }
 
     #[test]
