@@ -2,12 +2,14 @@
 //! simulator on random loopback ports, over real HTTP.
 
 mod binary;
+mod budget;
 mod calls;
 mod errors;
 mod helpers;
 mod hostile;
 mod lookups;
 mod pagination;
+mod redis;
 mod resilience;
 mod schema;
 mod simulator;
