@@ -40,7 +40,12 @@ impl RedisServer {
             if std::env::var("CI").is_ok_and(|ci| ci == "true") {
                 panic!("{reason}: CI must have redis-server (.ci/run installs it)");
             }
-            eprintln!("SKIPPED: {reason}; install redis-server to run the Redis tests");
+            // Straight to stderr: libtest would hide an `eprintln!` of a passing test.
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED {}: {reason}; install redis-server to run the Redis tests",
+                std::thread::current().name().unwrap_or("a test"),
+            );
             return None;
         }
         // A port found free may be taken before the server binds it: then try another.
