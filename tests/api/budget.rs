@@ -178,6 +178,17 @@ fn observed_rate(arrivals: &[Instant]) -> f64 {
     }
 }
 
+/// The arrivals' rate once the burst is spent: the requests after the first `BURST`, over
+/// the whole stretch.
+fn past_the_burst(arrivals: &[Instant]) -> f64 {
+    match (arrivals.first(), arrivals.last()) {
+        (Some(first), Some(last)) if last > first => {
+            arrivals.len().saturating_sub(BURST as usize) as f64 / (*last - *first).as_secs_f64()
+        }
+        _ => 0.0,
+    }
+}
+
 /// The checks every driven run must pass, and a line for the log with what was measured.
 fn assert_within_plan(what: &str, sim: &Simulator, authorization: &str, samples: &[Sample]) {
     let arrivals = arrivals_of(sim, authorization);
@@ -192,10 +203,11 @@ fn assert_within_plan(what: &str, sim: &Simulator, authorization: &str, samples:
         .count();
     let slowest = samples.iter().map(|s| s.took).max().unwrap_or_default();
     eprintln!(
-        "{what}: {} calls, {ok} ok, {refused} RATE_LIMITED; simulator saw {} requests at {:.2}/s (plan {PLAN}/s), most above the plan in any stretch {excess:.2} (burst {BURST}), {} answered 429; slowest call {slowest:?}",
+        "{what}: {} calls, {ok} ok, {refused} RATE_LIMITED; simulator saw {} requests at {:.2}/s ({:.2}/s past the burst; plan {PLAN}/s), most above the plan in any stretch {excess:.2} (burst {BURST}), {} answered 429; slowest call {slowest:?}",
         samples.len(),
         arrivals.len(),
         observed_rate(&arrivals),
+        past_the_burst(&arrivals),
         sim.rate_limited_count(),
     );
     let other: Vec<_> = samples
