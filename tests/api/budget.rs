@@ -589,3 +589,75 @@ async fn the_simulator_limits_each_authorization_value() {
     assert_eq!(sim.rate_limited_count(), 0);
     assert_eq!(get("key-a").await.unwrap().status(), 200, "reset refills");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn back_on_redis_a_replica_gives_no_slot_before_those_it_booked_alone() {
+    let Some(mut redis) = RedisServer::start() else {
+        return;
+    };
+    let _serial = SERIAL.lock().await;
+    // 10/s, burst 1; alone, half of it: a slot every 200 ms.
+    let budget = Arc::new(
+        RateBudget::new(
+            &RateBudgetSettings {
+                rate: Some(PLAN),
+                burst: Some(1),
+                queue_timeout: Duration::from_secs(3),
+                ..RateBudgetSettings::default()
+            },
+            Some(&RedisUrl::new(redis.url())),
+        )
+        .unwrap()
+        .unwrap(),
+    );
+    let key = KeyId::of(Some(&ApiKey::new("sk_live_handover")));
+    timed_acquire(&budget, key).await;
+    redis.stop();
+    // Fourteen calls book the fallback's slots up to 2.6 s ahead.
+    let start = Instant::now();
+    let alone: Vec<_> = (0..14)
+        .map(|_| {
+            let budget = budget.clone();
+            tokio::spawn(async move {
+                let wait_until = tokio::time::Instant::now() + budget.queue_timeout();
+                budget.acquire(key, wait_until).await.unwrap();
+                Instant::now()
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(budget.mode(), BudgetMode::Fallback);
+    redis.restart();
+    // Redis answers again; the first call to reach it is the probe, within a second. The
+    // calls until then may not wait, so they book nothing alone.
+    while budget.mode() != BudgetMode::Redis {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "Redis never came back"
+        );
+        let _ = budget
+            .acquire(key, tokio::time::Instant::now() + Duration::from_millis(20))
+            .await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        start.elapsed() < Duration::from_millis(2400),
+        "back too late to tell"
+    );
+    timed_acquire(&budget, key).await;
+    let back = Instant::now();
+    let last_alone = join_all(alone)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .max()
+        .unwrap();
+    // Redis, whose bucket had long refilled, would have given a slot at once: the floor
+    // put it after the last slot booked alone.
+    assert!(
+        back > last_alone,
+        "a Redis slot {:?} after the start, before the last one booked alone ({:?})",
+        back - start,
+        last_alone - start
+    );
+}
