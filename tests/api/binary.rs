@@ -259,3 +259,33 @@ async fn the_key_never_reaches_a_response_or_the_log_even_at_trace_level() {
     );
     assert!(!log.contains(TEST_KEY), "the log holds the key");
 }
+
+#[tokio::test]
+async fn an_unreachable_redis_is_logged_without_its_password_and_the_budget_falls_back() {
+    let (_sim, sim_addr) = spawn_simulator().await;
+    let upstream = format!("http://{sim_addr}/v1");
+    // A port where nothing listens.
+    let port = listener().await.local_addr().unwrap().port();
+    let redis = format!("redis://:hunter2-redis-secret@127.0.0.1:{port}/0");
+    let running = start(
+        &["--upstream-url", &upstream, "--upstream-rate", "5"],
+        &[
+            ("COMPLYCUBE_API_KEY", TEST_KEY),
+            ("REDIS_URL", &redis),
+            ("RUST_LOG", "trace"),
+        ],
+    )
+    .await;
+    let ok = running
+        .query(&format!(
+            r#"{{ client(id: "{THREE}") {{ livePhotos {{ totalCount }} }} }}"#
+        ))
+        .await;
+    assert_eq!(ok["data"]["client"]["livePhotos"]["totalCount"], 3, "{ok}");
+    let log = running.stop().await;
+    assert!(log.contains("upstream rate budget per key"), "{log}");
+    assert!(log.contains("falls back"), "{log}");
+    assert!(log.contains("redis://***@127.0.0.1"), "{log}");
+    assert!(!log.contains("hunter2"), "the log holds the Redis password");
+    assert!(!log.contains(TEST_KEY), "the log holds the key");
+}
