@@ -172,13 +172,6 @@ impl RateBudget {
             ));
         }
         let gcra = Gcra::new(rate, settings.burst());
-        tracing::info!(
-            rate,
-            burst = gcra.burst,
-            queue_timeout = %humantime::format_duration(settings.queue_timeout),
-            shared_through = %redis_url.map_or("nothing (this replica alone)".to_owned(), |url| url.to_string()),
-            "upstream rate budget per key",
-        );
         let place = match redis_url {
             None => Place::Local(LocalLimiter::new(gcra)),
             Some(url) => Place::Shared(Box::new(Shared {
@@ -196,6 +189,14 @@ impl RateBudget {
                 outages: AtomicU64::new(0),
             })),
         };
+        tracing::info!(
+            rate,
+            burst = gcra.burst,
+            queue_timeout = %humantime::format_duration(settings.queue_timeout),
+            shared_through = %redis_url.map_or("nothing (this replica alone)".to_owned(), |url| url.to_string()),
+            fallback_share = share,
+            "upstream rate budget per key",
+        );
         Ok(Some(Self {
             queue_timeout: settings.queue_timeout,
             place,
