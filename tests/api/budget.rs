@@ -518,6 +518,46 @@ async fn a_stuck_redis_costs_a_call_at_most_the_redis_timeout() {
         took >= Duration::from_millis(45),
         "took {took:?}: did it ask Redis?"
     );
+    // Thawed, it answers the next probe (within a second).
+    let start = Instant::now();
+    while budget.mode() != BudgetMode::Redis {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "still in fallback"
+        );
+        timed_acquire(&budget, key).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_redis_that_accepts_and_never_answers_costs_a_call_at_most_the_redis_timeout() {
+    // A listener that takes connections and says nothing: no redis-server needed.
+    let silent = listener().await;
+    let url = format!("redis://{}/", silent.local_addr().unwrap());
+    let accepting = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = silent.accept().await {
+            held.push(stream);
+        }
+    });
+    let budget = RateBudget::new(
+        &RateBudgetSettings {
+            rate: Some(1000.0),
+            ..RateBudgetSettings::default()
+        },
+        Some(&RedisUrl::new(url)),
+    )
+    .unwrap()
+    .unwrap();
+    let key = KeyId::of(Some(&ApiKey::new("sk_live_silent")));
+    for _ in 0..3 {
+        let took = timed_acquire(&budget, key).await;
+        assert!(took < Duration::from_millis(300), "took {took:?}");
+        assert_eq!(budget.mode(), BudgetMode::Fallback);
+    }
+    assert_eq!(budget.outages(), 1);
+    accepting.abort();
 }
 
 #[tokio::test]
@@ -660,4 +700,67 @@ async fn back_on_redis_a_replica_gives_no_slot_before_those_it_booked_alone() {
         back - start,
         last_alone - start
     );
+}
+
+/// A TCP proxy to `target` that holds every chunk `delay` in each direction: a Redis far
+/// away.
+async fn slow_proxy(target: u16, delay: Duration) -> (SocketAddr, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let proxy = listener().await;
+    let addr = proxy.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        while let Ok((client, _)) = proxy.accept().await {
+            let Ok(server) = tokio::net::TcpStream::connect(("127.0.0.1", target)).await else {
+                continue;
+            };
+            // Only the delay: no Nagle's algorithm waiting on delayed acknowledgements.
+            let _ = (client.set_nodelay(true), server.set_nodelay(true));
+            let (client_read, client_write) = client.into_split();
+            let (server_read, server_write) = server.into_split();
+            for (mut from, mut to) in [(client_read, server_write), (server_read, client_write)] {
+                tokio::spawn(async move {
+                    let mut buffer = vec![0; 64 * 1024];
+                    while let Ok(n @ 1..) = from.read(&mut buffer).await {
+                        tokio::time::sleep(delay).await;
+                        if to.write_all(&buffer[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        }
+    });
+    (addr, task)
+}
+
+#[tokio::test]
+async fn a_far_redis_is_used_once_connected_although_connecting_takes_longer_than_a_call_may() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    // 40 ms a round trip: a call (one round trip) fits in 150 ms; connecting, finding the
+    // script missing, loading it and calling again (four) would not, were it all done in
+    // one call's time.
+    let (proxy, task) = slow_proxy(redis.port(), Duration::from_millis(20)).await;
+    let budget = RateBudget::new(
+        &RateBudgetSettings {
+            rate: Some(1000.0),
+            redis_timeout: Duration::from_millis(150),
+            ..RateBudgetSettings::default()
+        },
+        Some(&RedisUrl::new(format!("redis://{proxy}/"))),
+    )
+    .unwrap()
+    .unwrap();
+    let key = KeyId::of(Some(&ApiKey::new("sk_live_far")));
+    let start = Instant::now();
+    loop {
+        timed_acquire(&budget, key).await;
+        if budget.mode() == BudgetMode::Redis {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(5), "never on Redis");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    task.abort();
 }

@@ -61,7 +61,6 @@ impl RedisServer {
         panic!("redis-server did not start on any of 5 free ports");
     }
 
-    #[allow(dead_code)] // for the tests that need the port itself (the cache's)
     pub fn port(&self) -> u16 {
         self.port
     }
