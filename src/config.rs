@@ -15,7 +15,10 @@ use crate::{
     pagination::Limits,
     schema::QueryLimits,
     simulator::{Fault, Mangle, SimulatorSettings},
-    upstream::{self, ApiKey, RetryPolicy, UpstreamSettings, DEFAULT_MAX_DOWNLOAD_BYTES},
+    upstream::{
+        self, budget::DEFAULT_FALLBACK_SHARE, ApiKey, RateBudgetSettings, RedisUrl, RetryPolicy,
+        UpstreamSettings, DEFAULT_MAX_DOWNLOAD_BYTES,
+    },
 };
 
 /// ComplyCube's production API.
@@ -141,11 +144,6 @@ pub struct ServeArgs {
     #[arg(long, env = "CACHE_MAX_BYTES", default_value_t = crate::cache::DEFAULT_MAX_BYTES)]
     pub cache_max_bytes: u64,
 
-    /// Redis (`redis://host:port/db`), shared by replicas for the cache. Its password is
-    /// never logged.
-    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
-    pub redis_url: Option<String>,
-
     /// Largest upstream response body accepted, in bytes.
     #[arg(long, env = "UPSTREAM_MAX_BODY_BYTES", default_value_t = upstream::DEFAULT_MAX_BODY_BYTES)]
     pub upstream_max_body_bytes: usize,
@@ -153,6 +151,36 @@ pub struct ServeArgs {
     /// Who may call, from where, and what is exposed (see [`crate::auth`]).
     #[command(flatten)]
     pub access: AccessArgs,
+
+    /// Requests per second each upstream key may make, across every replica sharing
+    /// `--redis-url` (ComplyCube: about 10 on a live key, 5 on a sandbox key). Off when unset.
+    #[arg(long, env = "UPSTREAM_RATE", value_parser = parse_rate)]
+    pub upstream_rate: Option<f64>,
+
+    /// Requests a key may make at once after a quiet spell. Default: one second's worth of
+    /// `--upstream-rate`.
+    #[arg(long, env = "UPSTREAM_BURST", value_parser = clap::value_parser!(u32).range(1..))]
+    pub upstream_burst: Option<u32>,
+
+    /// Longest an upstream call waits for a slot of the rate budget; past it (or past the
+    /// request's deadline) the call fails at once with RATE_LIMITED and `retryAfter`.
+    #[arg(long, env = "UPSTREAM_QUEUE_TIMEOUT", default_value_t = upstream::budget::DEFAULT_QUEUE_TIMEOUT.into())]
+    pub upstream_queue_timeout: HumanDuration,
+
+    /// Share (above 0, at most 1) of `--upstream-rate` that one replica spends alone while
+    /// Redis is unreachable.
+    #[arg(long, env = "UPSTREAM_RATE_FALLBACK_SHARE", default_value_t = DEFAULT_FALLBACK_SHARE,
+          value_parser = parse_fallback_share)]
+    pub upstream_rate_fallback_share: f64,
+
+    /// Redis (`redis://[user:password@]host:port[/db]`) holding the rate budget and the
+    /// cache, shared by every replica; the password is never logged.
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<RedisUrl>,
+
+    /// Longest any one Redis call may take before the fallback takes over.
+    #[arg(long, env = "REDIS_TIMEOUT", default_value_t = upstream::budget::DEFAULT_REDIS_TIMEOUT.into(), hide = true)]
+    pub redis_timeout: HumanDuration,
 }
 
 /// Where `serve` gets its data.
@@ -197,7 +225,6 @@ impl ServeArgs {
                 cache: crate::cache::CacheSettings {
                     ttl: self.cache_ttl,
                     max_bytes: self.cache_max_bytes,
-                    redis_url: self.redis_url.clone().filter(|u| !u.trim().is_empty()),
                 },
                 retry: RetryPolicy {
                     max_retries: self.upstream_retries,
@@ -205,6 +232,18 @@ impl ServeArgs {
                     max_delay: *self.upstream_retry_max_delay,
                     retry_after_cap: *self.upstream_retry_after_cap,
                 },
+                rate_budget: RateBudgetSettings {
+                    rate: self.upstream_rate,
+                    burst: self.upstream_burst,
+                    queue_timeout: self.upstream_queue_timeout.into(),
+                    fallback_share: self.upstream_rate_fallback_share,
+                    redis_timeout: self.redis_timeout.into(),
+                },
+                // Empty counts as unset, as `docker compose`'s `${REDIS_URL:-}` leaves it.
+                redis_url: self
+                    .redis_url
+                    .clone()
+                    .filter(|url| !url.expose().trim().is_empty()),
             },
             limits: Limits {
                 max_page_size: self.max_page_size,
@@ -275,6 +314,27 @@ pub struct SimulateArgs {
     /// list and delete its oldest one, so the list moves while someone pages.
     #[arg(long, env = "SIMULATOR_CHURN_EVERY", value_parser = parse_period)]
     pub churn_every: Option<Duration>,
+
+    /// Requests per second each `Authorization` value may make (as ComplyCube enforces
+    /// per key: about 10 live, 5 sandbox); beyond it, 429 `rate_limit_exceeded`.
+    #[arg(long, env = "SIMULATOR_RATE_LIMIT", value_parser = parse_rate)]
+    pub rate_limit: Option<f64>,
+}
+
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        _ => Err(format!(
+            "`{text}` is not a rate in requests per second above zero (e.g. `10`)"
+        )),
+    }
+}
+
+fn parse_fallback_share(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(p) if p > 0.0 && p <= 1.0 => Ok(p),
+        _ => Err(format!("`{text}` is not a share above 0 and at most 1")),
+    }
 }
 
 fn parse_share(text: &str) -> Result<f64, String> {
@@ -327,6 +387,7 @@ impl SimulateArgs {
             api_key: self.api_key.clone(),
             faults,
             churn_every: self.churn_every,
+            rate_limit: self.rate_limit,
         }
     }
 }
@@ -441,6 +502,82 @@ mod tests {
         let library =
             ServiceConfig::new(UpstreamSettings::new("http://x/v1", Some(ApiKey::new("k"))));
         assert_eq!(format!("{from_flags:?}"), format!("{library:?}"));
+    }
+
+    #[test]
+    fn rate_budget_flags_become_its_settings() {
+        let cli = parse(&[
+            "--upstream-rate",
+            "5",
+            "--upstream-burst",
+            "3",
+            "--upstream-queue-timeout",
+            "750ms",
+            "--upstream-rate-fallback-share",
+            "0.25",
+            "--redis-url",
+            "redis://:hunter2@127.0.0.1:6379/0",
+        ]);
+        let config = cli.serve.service_config("http://x/v1".into(), None);
+        let budget = &config.upstream.rate_budget;
+        assert_eq!(budget.rate, Some(5.0));
+        assert_eq!(budget.burst(), 3);
+        assert_eq!(budget.queue_timeout, Duration::from_millis(750));
+        assert_eq!(budget.fallback_share, 0.25);
+        assert_eq!(
+            config.upstream.redis_url.as_ref().map(|u| u.expose()),
+            Some("redis://:hunter2@127.0.0.1:6379/0")
+        );
+        assert!(!format!("{config:?} {cli:?}").contains("hunter2"));
+        // Unset, the burst is one second's worth.
+        let config = parse(&["--upstream-rate", "10"])
+            .serve
+            .service_config("http://x/v1".into(), None);
+        assert_eq!(config.upstream.rate_budget.burst(), 10);
+    }
+
+    #[test]
+    fn rate_budget_flags_out_of_range_are_refused() {
+        for bad in [
+            ["--upstream-rate", "0"],
+            ["--upstream-rate", "-1"],
+            ["--upstream-rate", "fast"],
+            ["--upstream-rate", "inf"],
+            ["--upstream-burst", "0"],
+            ["--upstream-rate-fallback-share", "0"],
+            ["--upstream-rate-fallback-share", "1.5"],
+            ["--upstream-queue-timeout", "soon"],
+        ] {
+            assert!(
+                Cli::try_parse_from(["x", bad[0], bad[1]]).is_err(),
+                "{bad:?}"
+            );
+        }
+        assert!(Cli::try_parse_from(["x", "simulate", "--rate-limit", "0"]).is_err());
+    }
+
+    #[test]
+    fn an_empty_redis_url_counts_as_unset_and_its_value_never_shows_in_help() {
+        let config = parse(&["--redis-url", ""])
+            .serve
+            .service_config("http://x/v1".into(), None);
+        assert!(config.upstream.redis_url.is_none());
+        use clap::CommandFactory;
+        let command = Cli::command();
+        let url = command
+            .get_arguments()
+            .find(|a| a.get_id() == "redis_url")
+            .unwrap();
+        assert!(url.is_hide_env_values_set());
+    }
+
+    #[test]
+    fn the_simulator_takes_a_rate_limit() {
+        let cli = parse(&["simulate", "--rate-limit", "5"]);
+        let Some(Command::Simulate(args)) = cli.command else {
+            panic!("simulate")
+        };
+        assert_eq!(args.settings().rate_limit, Some(5.0));
     }
 
     #[test]

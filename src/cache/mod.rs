@@ -21,33 +21,19 @@ use sha2::{Digest, Sha256};
 pub use seal::SealKey;
 use shared::Shared;
 
-use crate::upstream::KeyId;
+use crate::upstream::{KeyId, RedisUrl};
 
 /// The in-process cache's default ceiling.
 pub const DEFAULT_MAX_BYTES: u64 = 64 * 1024 * 1024;
 
-/// Settings of the cache; `None` TTL means no cache, every read fresh.
-#[derive(Clone, Default)]
+/// Settings of the cache; `None` TTL means no cache, every read fresh. (Redis, when set,
+/// is the one `--redis-url` that the rate budget uses too.)
+#[derive(Clone, Debug, Default)]
 pub struct CacheSettings {
     /// How long an answer may be reused; off when `None`.
     pub ttl: Option<Duration>,
     /// The in-process cache's ceiling, in bytes of cached JSON.
     pub max_bytes: u64,
-    /// Redis, shared by replicas (password never logged).
-    pub redis_url: Option<String>,
-}
-
-impl std::fmt::Debug for CacheSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CacheSettings")
-            .field("ttl", &self.ttl)
-            .field("max_bytes", &self.max_bytes)
-            .field(
-                "redis_url",
-                &self.redis_url.as_deref().map(crate::upstream::redacted_url),
-            )
-            .finish()
-    }
 }
 
 /// What an entry holds; part of its key.
@@ -113,8 +99,13 @@ impl std::fmt::Debug for Cache {
 }
 
 impl Cache {
-    /// The cache the settings ask for; `None` when the TTL is not set (or zero).
-    pub fn new(settings: &CacheSettings) -> Result<Option<Self>, String> {
+    /// The cache the settings ask for, second-level in `redis` (each call within
+    /// `redis_timeout`); `None` when the TTL is not set (or zero).
+    pub fn new(
+        settings: &CacheSettings,
+        redis: Option<&RedisUrl>,
+        redis_timeout: Duration,
+    ) -> Result<Option<Self>, String> {
         let Some(ttl) = settings.ttl.filter(|t| !t.is_zero()) else {
             return Ok(None);
         };
@@ -125,10 +116,8 @@ impl Cache {
             })
             .time_to_live(ttl)
             .build();
-        let shared = settings
-            .redis_url
-            .as_deref()
-            .map(|url| Shared::new(url, ttl))
+        let shared = redis
+            .map(|url| Shared::new(url, ttl, redis_timeout))
             .transpose()?;
         Ok(Some(Self(Arc::new(Inner { ttl, local, shared }))))
     }
@@ -177,11 +166,14 @@ mod tests {
     use crate::upstream::ApiKey;
 
     fn cache() -> Cache {
-        Cache::new(&CacheSettings {
-            ttl: Some(Duration::from_secs(60)),
-            max_bytes: DEFAULT_MAX_BYTES,
-            redis_url: None,
-        })
+        Cache::new(
+            &CacheSettings {
+                ttl: Some(Duration::from_secs(60)),
+                max_bytes: DEFAULT_MAX_BYTES,
+            },
+            None,
+            Duration::from_millis(50),
+        )
         .unwrap()
         .unwrap()
     }
@@ -218,6 +210,7 @@ mod tests {
 
     #[test]
     fn no_ttl_no_cache() {
-        assert!(Cache::new(&CacheSettings::default()).unwrap().is_none());
+        let none = Cache::new(&CacheSettings::default(), None, Duration::from_millis(50));
+        assert!(none.unwrap().is_none());
     }
 }

@@ -1,7 +1,7 @@
 //! The cache's second level, in Redis: sealed entries with the cache's TTL.
 //!
-//! The one thing to know: Redis is never in a request's way. Every call has
-//! [`REDIS_TIMEOUT`]; a failed or slow call is a miss (or a write skipped), logged once per
+//! The one thing to know: Redis is never in a request's way. Every call has the Redis
+//! timeout (`--redis-timeout`, 50 ms, shared with the rate budget); a failed or slow call is a miss (or a write skipped), logged once per
 //! outage; a lost connection is made again at most once a second.
 
 use std::{
@@ -16,16 +16,16 @@ use redis::{aio::ConnectionManager, AsyncCommands};
 use tokio::time::Instant;
 
 use super::{EntryKey, SealKey};
-use crate::upstream::redacted_url;
+use crate::upstream::RedisUrl;
 
-/// The longest a cache read or write waits for Redis.
-pub const REDIS_TIMEOUT: Duration = Duration::from_millis(50);
 /// The least time between two attempts to connect.
 const RECONNECT_EVERY: Duration = Duration::from_secs(1);
 
 pub(super) struct Shared {
     client: redis::Client,
     ttl: Duration,
+    /// The longest one Redis call may take.
+    timeout: Duration,
     /// The connection, once made (it reconnects by itself after that).
     connection: tokio::sync::OnceCell<ConnectionManager>,
     /// When connecting last failed: no new attempt before [`RECONNECT_EVERY`].
@@ -36,13 +36,14 @@ pub(super) struct Shared {
 }
 
 impl Shared {
-    pub(super) fn new(url: &str, ttl: Duration) -> Result<Self, String> {
-        let shown_url = redacted_url(url);
-        let client = redis::Client::open(url)
+    pub(super) fn new(url: &RedisUrl, ttl: Duration, timeout: Duration) -> Result<Self, String> {
+        let shown_url = url.to_string();
+        let client = redis::Client::open(url.expose())
             .map_err(|e| format!("REDIS_URL `{shown_url}` is not usable: {e}"))?;
         Ok(Self {
             client,
             ttl,
+            timeout,
             connection: tokio::sync::OnceCell::new(),
             failed_at: Mutex::new(None),
             down: AtomicBool::new(false),
@@ -61,11 +62,11 @@ impl Shared {
             }
         }
         let config = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(REDIS_TIMEOUT))
-            .set_response_timeout(Some(REDIS_TIMEOUT))
+            .set_connection_timeout(Some(self.timeout))
+            .set_response_timeout(Some(self.timeout))
             .set_number_of_retries(1);
         let made = tokio::time::timeout(
-            REDIS_TIMEOUT * 2,
+            self.timeout * 2,
             self.client.get_connection_manager_with_config(config),
         )
         .await;
@@ -100,13 +101,13 @@ impl Shared {
         }
     }
 
-    /// Runs one command within [`REDIS_TIMEOUT`]; `None` when Redis did not answer in time.
+    /// Runs one command within the timeout; `None` when Redis did not answer in time.
     async fn run<T>(
         &self,
         command: impl AsyncFnOnce(&mut ConnectionManager) -> redis::RedisResult<T>,
     ) -> Option<T> {
         let mut connection = self.connection().await?;
-        match tokio::time::timeout(REDIS_TIMEOUT, command(&mut connection)).await {
+        match tokio::time::timeout(self.timeout, command(&mut connection)).await {
             Ok(Ok(value)) => {
                 self.answered();
                 Some(value)

@@ -126,6 +126,10 @@ pub(super) fn upstream_error(e: &upstream::Error) -> FieldError {
         }
         // Not upstream's doing: the caller asked for too much in one request.
         upstream::Error::TooManyCalls { .. } => return error(Code::BadUserInput, shown),
+        // Our own budget refused before anything was sent: what a 429 would have said.
+        upstream::Error::Throttled { .. } => {
+            (Code::RateLimited, None, "rate_budget", shown.as_str())
+        }
     };
     let mut upstream = async_graphql::indexmap::IndexMap::new();
     if let Some(status) = status {
@@ -136,13 +140,48 @@ pub(super) fn upstream_error(e: &upstream::Error) -> FieldError {
     let mut err = error(code, shown.clone());
     if let Some(ext) = err.0.extensions.as_mut() {
         ext.set("upstream", Value::Object(upstream));
-        if let upstream::Error::Status {
-            retry_after: Some(wait),
-            ..
-        } = e
-        {
-            ext.set("retryAfter", wait.as_secs());
+        match e {
+            upstream::Error::Status {
+                retry_after: Some(wait),
+                ..
+            } => ext.set("retryAfter", wait.as_secs()),
+            upstream::Error::Throttled { retry_after } => {
+                ext.set("retryAfter", upstream::whole_seconds_up(*retry_after));
+            }
+            _ => {}
         }
     }
     err
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn a_refusal_of_the_rate_budget_is_rate_limited_with_a_whole_retry_after() {
+        for (wait, seconds) in [(1, 1), (1000, 1), (1001, 2), (2500, 3)] {
+            let e = upstream::Error::Throttled {
+                retry_after: Duration::from_millis(wait),
+            };
+            let json = serde_json::to_value(
+                upstream_error(&e).0.into_server_error(async_graphql::Pos::default()),
+            )
+            .unwrap();
+            let ext = &json["extensions"];
+            assert_eq!(ext["code"], "RATE_LIMITED", "{json}");
+            assert_eq!(ext["retryAfter"], seconds, "{json}");
+            assert_eq!(ext["upstream"]["type"], "rate_budget", "{json}");
+            assert!(ext["upstream"].get("status").is_none(), "{json}");
+            assert!(
+                json["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("rate budget has no slot"),
+                "{json}"
+            );
+        }
+    }
 }

@@ -29,6 +29,8 @@ pub const CHURN_CLIENT: &str = "5f1e0a3c9d2b4a0008a10025";
 struct RequestStats {
     count: u64,
     max_in_flight: u64,
+    /// Requests answered 429 by `--rate-limit`.
+    rate_limited: u64,
     queries: Vec<String>,
     /// Each request's `x-request-id` (null when it had none), aligned with `queries`.
     request_ids: Vec<Option<String>>,
@@ -44,6 +46,7 @@ pub(super) async fn request_stats(State(sim): State<Simulator>) -> Response {
     Json(RequestStats {
         count: sim.request_count(),
         max_in_flight: sim.max_in_flight(),
+        rate_limited: sim.rate_limited_count(),
         queries,
         request_ids,
     })

@@ -4,7 +4,8 @@
 //! The one thing to know: it is strict where ComplyCube is documented to be (the
 //! `Authorization` header, `clientId`, `page >= 1`, `pageSize` in `1..=1000`, error bodies)
 //! and lenient where ComplyCube is (a badly formatted date filter gives an empty 200). It
-//! counts and logs every request it serves under `/v1`, so tests can assert upstream calls.
+//! counts and logs every request it serves under `/v1`, so tests can assert upstream calls,
+//! and can enforce ComplyCube's per-key rate limit (`--rate-limit`, `rate.rs`).
 //!
 //! ComplyCube's routes (`rest.rs`): `GET /v1/livePhotos?clientId=...` (newest `createdAt`
 //! first; ties within one millisecond by id descending), `GET /v1/livePhotos/{id}`,
@@ -23,11 +24,13 @@ mod control;
 pub mod data;
 mod faults;
 pub mod images;
+mod rate;
 mod rest;
 mod store;
 
 pub use control::{CHURN_CLIENT, MAX_ADDED};
 pub use faults::{Fault, Mangle};
+pub use rate::JITTER_ALLOWANCE;
 
 use std::{
     collections::VecDeque,
@@ -64,6 +67,10 @@ pub struct SimulatorSettings {
     /// Every this long, one photo added at the head of [`CHURN_CLIENT`]'s list and its
     /// oldest photo deleted, while the simulator serves. Zero counts as off.
     pub churn_every: Option<Duration>,
+    /// Requests per second each `Authorization` value may make, as ComplyCube enforces per
+    /// key; beyond it, 429 `rate_limit_exceeded`. The bucket holds one second's worth plus
+    /// [`JITTER_ALLOWANCE`]. `None`: no limit.
+    pub rate_limit: Option<f64>,
 }
 
 /// One `/v1` request, as the request log keeps it.
@@ -72,6 +79,8 @@ struct LogEntry {
     query: String,
     request_id: Option<String>,
     authorization: Option<String>,
+    /// When it arrived.
+    at: std::time::Instant,
 }
 
 struct Shared {
@@ -84,6 +93,9 @@ struct Shared {
     /// The last [`LOG_LENGTH`] requests (bounded: demo mode runs for days).
     log: Mutex<VecDeque<LogEntry>>,
     faults: Mutex<Vec<Fault>>,
+    rate_limit: Option<Mutex<rate::RateLimit>>,
+    /// Requests answered 429 by `rate_limit`.
+    rate_limited: AtomicU64,
 }
 
 /// A simulator's state; clone it to keep a handle on what it served.
@@ -92,6 +104,12 @@ pub struct Simulator(Arc<Shared>);
 
 impl Simulator {
     pub fn new(settings: SimulatorSettings) -> Self {
+        if let Some(rate) = settings.rate_limit {
+            tracing::info!(
+                rate,
+                "enforcing a rate limit per Authorization value: 429 rate_limit_exceeded beyond it"
+            );
+        }
         Self(Arc::new(Shared {
             photos: RwLock::new(store::PhotoStore::demo()),
             api_key: settings.api_key,
@@ -101,6 +119,11 @@ impl Simulator {
             max_in_flight: AtomicU64::new(0),
             log: Mutex::new(VecDeque::new()),
             faults: Mutex::new(settings.faults),
+            rate_limit: settings
+                .rate_limit
+                .filter(|rate| rate.is_finite() && *rate > 0.0)
+                .map(|rate| Mutex::new(rate::RateLimit::new(rate))),
+            rate_limited: AtomicU64::new(0),
         }))
     }
 
@@ -131,9 +154,25 @@ impl Simulator {
             .collect()
     }
 
-    /// Clears counts, the request log and faults; the data stays as it is.
+    /// When each request of [`request_log`](Self::request_log) arrived, aligned with it.
+    pub fn request_times(&self) -> Vec<std::time::Instant> {
+        lock(&self.0.log).iter().map(|e| e.at).collect()
+    }
+
+    /// Requests answered 429 `rate_limit_exceeded` by the rate limit
+    /// ([`SimulatorSettings::rate_limit`]) since start or the last reset.
+    pub fn rate_limited_count(&self) -> u64 {
+        self.0.rate_limited.load(Ordering::SeqCst)
+    }
+
+    /// Clears counts, the request log, faults and the rate limit's buckets; the data stays
+    /// as it is.
     pub fn reset(&self) {
         self.0.requests.store(0, Ordering::SeqCst);
+        self.0.rate_limited.store(0, Ordering::SeqCst);
+        if let Some(limit) = &self.0.rate_limit {
+            lock(limit).clear();
+        }
         self.0.max_in_flight.store(0, Ordering::SeqCst);
         lock(&self.0.log).clear();
         lock(&self.0.faults).clear();
@@ -259,6 +298,7 @@ impl Simulator {
         query: &str,
         client: Option<&str>,
     ) -> Result<Option<Mangle>, Response> {
+        let at = std::time::Instant::now();
         self.0.requests.fetch_add(1, Ordering::SeqCst);
         let header_text = |name| {
             headers
@@ -269,6 +309,7 @@ impl Simulator {
             query: query.to_owned(),
             request_id: header_text("x-request-id"),
             authorization: header_text(header::AUTHORIZATION.as_str()),
+            at,
         };
         {
             let mut log = lock(&self.0.log);
@@ -292,6 +333,20 @@ impl Simulator {
                 "The 'Authorization' header is invalid",
                 None,
             ));
+        }
+        if let Some(limit) = &self.0.rate_limit {
+            let key = headers
+                .get(header::AUTHORIZATION)
+                .map_or(&b""[..], HeaderValue::as_bytes);
+            if !lock(limit).admit(key, at) {
+                self.0.rate_limited.fetch_add(1, Ordering::SeqCst);
+                return Err(error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limit_exceeded",
+                    "You have exceeded the rate limit prescribed to your plan",
+                    None,
+                ));
+            }
         }
         Ok(verdict.answer.and_then(|fault| fault.mangle))
     }

@@ -38,6 +38,22 @@ pub enum Error {
         "this request needs more than {limit} calls to ComplyCube; ask for fewer or nearer pages"
     )]
     TooManyCalls { limit: usize },
+    /// The rate budget of the key has no slot within what this call may wait (the queue
+    /// timeout, or the request's deadline); nothing was sent.
+    #[error(
+        "the upstream rate budget has no slot within the time this call may wait; retry in {}s",
+        whole_seconds_up(*retry_after)
+    )]
+    Throttled {
+        /// Until a slot would come.
+        retry_after: Duration,
+    },
+}
+
+/// A wait in whole seconds, rounded up, at least 1: what `retryAfter` says.
+pub fn whole_seconds_up(wait: Duration) -> u64 {
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    seconds.max(1)
 }
 
 impl Error {
@@ -50,7 +66,9 @@ impl Error {
             Self::InvalidResponse(_)
             | Self::TooLarge { .. }
             | Self::ImageTooLarge { .. }
-            | Self::TooManyCalls { .. } => false,
+            | Self::TooManyCalls { .. }
+            // Another attempt would wait for the same budget.
+            | Self::Throttled { .. } => false,
         }
     }
 
@@ -63,6 +81,7 @@ impl Error {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::Status { retry_after, .. } => *retry_after,
+            Self::Throttled { retry_after } => Some(*retry_after),
             _ => None,
         }
     }
@@ -96,7 +115,8 @@ impl Error {
             other @ (Self::Timeout
             | Self::TooLarge { .. }
             | Self::ImageTooLarge { .. }
-            | Self::TooManyCalls { .. }) => other,
+            | Self::TooManyCalls { .. }
+            | Self::Throttled { .. }) => other,
         }
     }
 

@@ -2,14 +2,16 @@
 //! call takes, and the typed endpoints on top of it (list, photo, download, client).
 //!
 //! The one thing to know: there is exactly one way to reach ComplyCube,
-//! [`Upstream::call`] (in `request.rs`). It spends the request's call budget, waits for a
-//! concurrency permit, keeps to the request's deadline, retries what may succeed later
+//! [`Upstream::call`] (in `request.rs`). It spends the request's call budget, takes a slot
+//! of the key's rate budget ([`budget`]) for every attempt, waits for a concurrency permit,
+//! keeps to the request's deadline, retries what may succeed later
 //! (honouring `Retry-After`), caps the body, and scrubs the key out of every error. The
 //! typed endpoints (`endpoints.rs`) only build an [`Endpoint`] and check what comes back:
 //! a page longer than asked for, shorter than its own `totalItems` says, or a body that
 //! does not parse is an [`Error::InvalidResponse`]; the rest of the crate trusts what
 //! comes out.
 
+pub mod budget;
 mod endpoints;
 mod error;
 mod filter;
@@ -23,10 +25,12 @@ use std::{fmt, sync::Arc, time::Duration};
 use reqwest::header::HeaderValue;
 use tokio::sync::Semaphore;
 
+pub use budget::{BudgetMode, RateBudget, RateBudgetSettings};
+
 use crate::cache::{self, Cache, CacheSettings, SealKey};
 
 pub use endpoints::Endpoint;
-pub use error::Error;
+pub use error::{whole_seconds_up, Error};
 pub use filter::LivePhotoFilter;
 pub use instant::{format_instant, format_millis, Millis};
 pub use session::Session;
@@ -219,6 +223,11 @@ pub struct UpstreamSettings {
     pub retry: RetryPolicy,
     /// Reuse of answers (off unless a TTL is set), in process and in Redis.
     pub cache: CacheSettings,
+    /// Requests per second per upstream key, spent deliberately (off by default).
+    pub rate_budget: RateBudgetSettings,
+    /// Redis, shared by every replica: the rate budget lives there when set (and the
+    /// response cache may use it too).
+    pub redis_url: Option<RedisUrl>,
 }
 
 /// Upstream requests in flight at once, by default: enough for the different clients of
@@ -255,6 +264,8 @@ impl UpstreamSettings {
                 max_bytes: cache::DEFAULT_MAX_BYTES,
                 ..CacheSettings::default()
             },
+            rate_budget: RateBudgetSettings::default(),
+            redis_url: None,
         }
     }
 }
@@ -280,6 +291,8 @@ pub struct Upstream {
     max_body_bytes: usize,
     max_download_bytes: usize,
     retry: RetryPolicy,
+    /// Slots per upstream key, taken by every attempt; `None` when no rate is set.
+    budget: Option<Arc<RateBudget>>,
 }
 
 impl fmt::Debug for Upstream {
@@ -330,12 +343,23 @@ impl Upstream {
             key: settings.api_key.clone(),
             key_id: KeyId::of(settings.api_key.as_ref()),
             seal: SealKey::derive(settings.api_key.as_ref()),
-            cache: Cache::new(&settings.cache)?,
+            cache: Cache::new(
+                &settings.cache,
+                settings.redis_url.as_ref(),
+                settings.rate_budget.redis_timeout,
+            )?,
             permits: Arc::new(Semaphore::new(settings.max_concurrency.max(1))),
             max_body_bytes: settings.max_body_bytes,
             max_download_bytes: settings.max_download_bytes,
             retry: settings.retry.clone(),
+            budget: RateBudget::new(&settings.rate_budget, settings.redis_url.as_ref())?
+                .map(Arc::new),
         })
+    }
+
+    /// The rate budget, when a rate is set: its mode and counters, for health and metrics.
+    pub fn rate_budget(&self) -> Option<&RateBudget> {
+        self.budget.as_deref()
     }
 
     /// The stand-in of the key a request of `session` uses: the caller's own in forwarding
@@ -362,6 +386,42 @@ impl Upstream {
     /// The largest image a download may return.
     pub fn max_download_bytes(&self) -> usize {
         self.max_download_bytes
+    }
+}
+
+/// A Redis URL (`redis://[user:password@]host:port[/db]`). `Debug` and `Display` show it
+/// with any `user:password@` part masked ([`redacted_url`]); [`RedisUrl::expose`] is for
+/// the one place that connects.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RedisUrl(String);
+
+impl RedisUrl {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self(url.into())
+    }
+
+    /// The URL itself, password and all: only to connect.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for RedisUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RedisUrl({})", redacted_url(&self.0))
+    }
+}
+
+impl fmt::Display for RedisUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&redacted_url(&self.0))
+    }
+}
+
+impl std::str::FromStr for RedisUrl {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self::new(s))
     }
 }
 
@@ -406,6 +466,32 @@ mod tests {
             redacted_url("http://127.0.0.1:1/v1"),
             "http://127.0.0.1:1/v1"
         );
+    }
+
+    #[test]
+    fn redis_urls_never_print_their_password() {
+        let url = RedisUrl::new("redis://user:hunter2-secret@127.0.0.1:6379/0");
+        let shown = format!("{url:?} {url}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("127.0.0.1:6379"), "{shown}");
+        let settings = UpstreamSettings {
+            redis_url: Some(url.clone()),
+            ..UpstreamSettings::new("http://x/v1", None)
+        };
+        assert!(!format!("{settings:?}").contains("hunter2"));
+        // The URL is not used until a rate is set; then a bad one is refused at start,
+        // without the password.
+        let bad = UpstreamSettings {
+            redis_url: Some(RedisUrl::new("rediss-ish://user:hunter2-secret@[bad")),
+            rate_budget: RateBudgetSettings {
+                rate: Some(10.0),
+                ..RateBudgetSettings::default()
+            },
+            ..settings
+        };
+        let error = Upstream::new(&bad).unwrap_err();
+        assert!(error.contains("Redis URL"), "{error}");
+        assert!(!error.contains("hunter2"), "{error}");
     }
 
     #[test]

@@ -1,13 +1,13 @@
 //! The one request path to ComplyCube. Every typed endpoint goes through [`Upstream::call`]:
 //!
 //! ```text
-//! budget (Session) -> retry with backoff and Retry-After -> deadline -> permit -> HTTP
-//!                  -> status and body cap -> key scrubbed from any error
+//! budget (Session) -> retry with backoff and Retry-After -> deadline -> rate slot -> permit
+//!                  -> HTTP -> status and body cap -> key scrubbed from any error
 //! ```
 //!
 //! The one thing to know: this is the seam that a rate budget and a cache wrap (issue 7):
-//! a cache in front of `call`, a rate slot inside `attempt` beside the permit, so that
-//! retries spend the budget too.
+//! a cache in front of `call`, a rate slot ([`super::budget`]) inside `attempt` before the
+//! permit, so that retries spend the budget too.
 
 use std::time::Duration;
 
@@ -94,6 +94,15 @@ impl Upstream {
         read: impl Fn(Vec<u8>) -> Result<T, Error>,
     ) -> Result<T, Error> {
         let outcome = tokio::time::timeout_at(session.deadline(), async {
+            // Every attempt spends the key's rate budget, retries too: a slot first (no
+            // permit is held while waiting for one), within the deadline and the queue
+            // timeout.
+            if let Some(budget) = &self.budget {
+                let wait_until = session
+                    .deadline()
+                    .min(Instant::now() + budget.queue_timeout());
+                budget.acquire(self.key_id(session), wait_until).await?;
+            }
             let _permit =
                 self.permits.acquire().await.map_err(|_| {
                     Error::Unreachable("the upstream client is shutting down".into())

@@ -372,3 +372,34 @@ async fn with_access_tokens_it_serves_the_key_to_token_holders_only() {
     assert!(log.contains("requires Authorization: Bearer"), "{log}");
     assert!(!log.contains(token), "the log holds a token");
 }
+
+#[tokio::test]
+async fn an_unreachable_redis_is_logged_without_its_password_and_the_budget_falls_back() {
+    let (_sim, sim_addr) = spawn_simulator().await;
+    let upstream = format!("http://{sim_addr}/v1");
+    // A port where nothing listens.
+    let port = listener().await.local_addr().unwrap().port();
+    let redis = format!("redis://:hunter2-redis-secret@127.0.0.1:{port}/0");
+    let running = start(
+        &["--upstream-url", &upstream, "--upstream-rate", "5"],
+        &[
+            ("COMPLYCUBE_API_KEY", TEST_KEY),
+            ("REDIS_URL", &redis),
+            ("RUST_LOG", "trace"),
+            ("ALLOW_UNAUTHENTICATED", "true"),
+        ],
+    )
+    .await;
+    let ok = running
+        .query(&format!(
+            r#"{{ client(id: "{THREE}") {{ livePhotos {{ totalCount }} }} }}"#
+        ))
+        .await;
+    assert_eq!(ok["data"]["client"]["livePhotos"]["totalCount"], 3, "{ok}");
+    let log = running.stop().await;
+    assert!(log.contains("upstream rate budget per key"), "{log}");
+    assert!(log.contains("falls back"), "{log}");
+    assert!(log.contains("redis://***@127.0.0.1"), "{log}");
+    assert!(!log.contains("hunter2"), "the log holds the Redis password");
+    assert!(!log.contains(TEST_KEY), "the log holds the key");
+}

@@ -4,6 +4,7 @@
 mod apq;
 mod auth;
 mod binary;
+mod budget;
 mod cache;
 mod calls;
 mod cors;
@@ -13,6 +14,7 @@ mod helpers;
 mod hostile;
 mod lookups;
 mod pagination;
+mod redis;
 mod resilience;
 mod schema;
 mod simulator;
