@@ -169,8 +169,17 @@ impl Batcher {
     /// on.
     async fn relocate(&mut self, key: &PageKey, total: u64) -> SliceResult {
         let ask = &key.ask;
-        let (after, before) = (ask.after.as_ref(), ask.before.as_ref());
-        let (first, last) = (ask.first, ask.last);
+        let (after, mut before) = (ask.after.as_ref(), ask.before.as_ref());
+        let (mut first, mut last) = (ask.first, ask.last);
+        // Cursors the wrong way round (`before` not after `after`): nothing lies between,
+        // and the empty page stands where `after` does. Narrowing to both milliseconds
+        // would leave out the photos of `after`'s millisecond that come before its place
+        // (and with `before`'s newer, every photo), so find that place alone.
+        if let (Some(a), Some(b)) = (after, before) {
+            if !anchor::precedes(&a.anchor.id, a.anchor.created_at, &b.anchor) {
+                (before, first, last) = (None, Some(0), None);
+            }
+        }
         let from_after = |filter: LivePhotoFilter, a: &Anchored| LivePhotoFilter {
             created_before: Some(bound(
                 filter.created_before,
