@@ -10,3 +10,4 @@ mod pagination;
 mod resilience;
 mod schema;
 mod simulator;
+mod stable;
