@@ -237,12 +237,23 @@ impl Batcher {
     /// The list is narrowed with the date filters to what lies between the anchors'
     /// milliseconds (see [`anchor`]); its first (or last) items, with room for photos
     /// sharing an anchor's millisecond, are fetched and cut to what lies strictly between
-    /// the anchors. Positions are then those of the caller's list: the narrowed list starts
-    /// after every photo newer than the `after` anchor, which is `total` minus the length
-    /// of the list from that anchor on.
+    /// the anchors; more of it is fetched when that room was too small. Positions are then
+    /// those of the caller's list: the narrowed list starts after every photo newer than
+    /// the `after` anchor, which is `total` minus the length of the list from that anchor
+    /// on.
     async fn relocate(&mut self, key: &PageKey, total: u64) -> SliceResult {
         let ask = &key.ask;
-        let (after, before) = (ask.after.as_ref(), ask.before.as_ref());
+        let (after, mut before) = (ask.after.as_ref(), ask.before.as_ref());
+        let (mut first, mut last) = (ask.first, ask.last);
+        // Cursors the wrong way round (`before` not after `after`): nothing lies between,
+        // and the empty page stands where `after` does. Narrowing to both milliseconds
+        // would leave out the photos of `after`'s millisecond that come before its place
+        // (and with `before`'s newer, every photo), so find that place alone.
+        if let (Some(a), Some(b)) = (after, before) {
+            if !anchor::precedes(&a.anchor.id, a.anchor.created_at, &b.anchor) {
+                (before, first, last) = (None, Some(0), None);
+            }
+        }
         let from_after = |filter: LivePhotoFilter, a: &Anchored| LivePhotoFilter {
             created_before: Some(bound(
                 filter.created_before,
@@ -263,26 +274,53 @@ impl Batcher {
             ));
         }
         let slack = (1 + TIE_SLACK) * (u64::from(after.is_some()) + u64::from(before.is_some()));
-        // From the start of the narrowed list when `first` cuts, else from its end.
-        let spec = match (ask.first, ask.last) {
-            (Some(n), _) => WindowSpec::Range(Window::new(0, n + slack)),
-            (None, Some(n)) => WindowSpec::Tail {
-                from: 0,
-                last: n + slack,
-                before: None,
-                first_end: None,
-            },
-            (None, None) => WindowSpec::Range(Window::new(0, slack)),
+        let cut = anchor::Cut {
+            after: after.map(|a| &a.anchor),
+            before: before.map(|b| &b.anchor),
+            first,
+            last,
         };
-        let narrowed = self
-            .list_slice(
-                ListId {
-                    filter,
-                    ..key.list.clone()
+        let narrowed_list = ListId {
+            filter,
+            ..key.list.clone()
+        };
+        // From the start of the narrowed list when `first` cuts, else from its end; when
+        // that does not reach far enough (more photos share an anchor's millisecond than
+        // the slack allows for), twice as much, until it does: at worst the whole narrowed
+        // list, on which `between_part` always answers.
+        let mut size = first.or(last).unwrap_or(0) + slack;
+        let (narrowed, kept) = loop {
+            let spec = match (first, last) {
+                (None, Some(_)) => WindowSpec::Tail {
+                    from: 0,
+                    last: size,
+                    before: None,
+                    first_end: None,
                 },
-                spec,
-            )
-            .await?;
+                _ => WindowSpec::Range(Window::new(0, size)),
+            };
+            let narrowed = self.list_slice(narrowed_list.clone(), spec).await?;
+            let reach = anchor::Reach {
+                start: narrowed.window.start == 0,
+                end: narrowed.window.end >= narrowed.total,
+            };
+            if let Some(kept) = anchor::between_part(&narrowed.items, id_and_ms, &cut, reach) {
+                break (narrowed, kept);
+            }
+            if reach == anchor::Reach::WHOLE {
+                // Cannot happen (property-tested); answer the definition rather than loop.
+                let kept = anchor::between(
+                    &narrowed.items,
+                    id_and_ms,
+                    cut.after,
+                    cut.before,
+                    cut.first,
+                    cut.last,
+                );
+                break (narrowed, kept);
+            }
+            size = size.saturating_mul(2);
+        };
         let offset = match after {
             None => 0,
             Some(a) => {
@@ -302,14 +340,6 @@ impl Batcher {
                 total.saturating_sub(from_anchor)
             }
         };
-        let kept = anchor::between(
-            &narrowed.items,
-            |p| (p.id.as_str(), p.created_at.timestamp_millis()),
-            after.map(|a| &a.anchor),
-            before.map(|b| &b.anchor),
-            ask.first,
-            ask.last,
-        );
         let start = offset + narrowed.window.start + kept.start as u64;
         let items = narrowed.items[kept].to_vec();
         let window = Window::new(start, start + items.len() as u64);
@@ -339,6 +369,11 @@ impl Batcher {
 /// `value` combined with an existing bound by `pick` (the tighter of the two).
 fn bound(existing: Option<i64>, value: i64, pick: fn(i64, i64) -> i64) -> i64 {
     existing.map_or(value, |e| pick(e, value))
+}
+
+/// A photo's id and `createdAt` (ms): what anchors are compared with.
+fn id_and_ms(photo: &Arc<LivePhoto>) -> (&str, i64) {
+    (&photo.id, photo.created_at.timestamp_millis())
 }
 
 /// Whether every cursor's item is still at the position its cursor names.

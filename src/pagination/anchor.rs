@@ -3,22 +3,26 @@
 //!
 //! The list is ordered newest `createdAt` first. ComplyCube does not document how photos of
 //! the same millisecond are ordered; the simulator orders them by id, greatest first, and
-//! so does [`precedes`]. That rule is only consulted when the anchor itself is gone: while
-//! it exists, its place is found by its id, whatever upstream's tie order.
+//! so does [`precedes`]. That rule is only consulted when the anchor itself is not among the
+//! items fetched (deleted, or further on than they reach): where it is, its place is found
+//! by its id, whatever upstream's tie order.
 //!
 //! The loader narrows the list with the date filters to the anchors' milliseconds
-//! (`createdBefore = after.createdAt + 1`, `createdAfter = before.createdAt - 1`) and hands
-//! the items it fetched to [`between`], which keeps what lies strictly between the anchors
-//! and then applies `first` and `last`. Pure code, property-tested against a direct
-//! definition.
+//! (`createdBefore = after.createdAt + 1`, `createdAfter = before.createdAt - 1`), fetches a
+//! head (or tail) of that narrowed list, and hands the items to [`between_part`], which keeps
+//! what lies strictly between the anchors and then applies `first` and `last`, as
+//! [`between`] defines it on the whole list; or says that the answer depends on items not
+//! fetched yet (more photos share an anchor's millisecond than [`TIE_SLACK`] allowed for),
+//! and the loader fetches more. Pure code, property-tested against a direct definition.
 
 use std::ops::Range;
 
 use super::cursor::Anchor;
 
 /// Extra items fetched around an anchor's millisecond: photos that share it and stand on
-/// the near side. More than this many photos in one millisecond next to a cursor shorten
-/// a page (never repeat or skip an item: the next cursor is anchored again).
+/// the near side. When more photos than this share a cursor's millisecond, the first fetch
+/// may not reach the cursor's place: [`between_part`] says so, and the loader fetches
+/// twice as much, and again, until it does (more requests, never a wrong page).
 pub const TIE_SLACK: u64 = 16;
 
 /// Whether an item (`id`, created at `created_at` ms) stands before `anchor` in the list.
@@ -65,12 +69,103 @@ pub fn between<T>(
     start..end
 }
 
+/// Which ends of the list a fetched part of it reaches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reach {
+    /// The part's first item is the list's first.
+    pub start: bool,
+    /// The part's last item is the list's last.
+    pub end: bool,
+}
+
+impl Reach {
+    pub const WHOLE: Self = Self {
+        start: true,
+        end: true,
+    };
+}
+
+/// What to keep: the anchors to keep strictly between, then `first` and `last`.
+#[derive(Clone, Copy, Debug)]
+pub struct Cut<'a> {
+    pub after: Option<&'a Anchor>,
+    pub before: Option<&'a Anchor>,
+    pub first: Option<u64>,
+    pub last: Option<u64>,
+}
+
+/// Far enough outside any part to stand for "somewhere before it" or "after it".
+const FAR: i64 = i64::MAX / 4;
+
+/// [`between`] on a part of the list: `items` are consecutive in list order, and `reach`
+/// says which ends of the list they include. The range is in `items`, and equals what
+/// [`between`] gives on the whole list; `None` when that depends on items outside the part
+/// (an anchor's place, or the end of a page, lies beyond it). Never `None` for the whole
+/// list.
+///
+/// Each bound is worked out as the interval of places it can have given what lies outside
+/// (exact when the part shows it); every step after that is monotone in the bounds, so the
+/// answer is known exactly when both ends of those intervals give the same one.
+pub fn between_part<T>(
+    items: &[T],
+    key: impl Fn(&T) -> (&str, i64),
+    cut: &Cut<'_>,
+    reach: Reach,
+) -> Option<Range<usize>> {
+    let len = i64::try_from(items.len()).ok()?;
+    // The places an anchor's cut may have: at its id while it is here, else before the
+    // first item the order does not put before it, which may lie outside the part.
+    let place = |anchor: &Anchor, after: bool| {
+        if let Some(at) = items.iter().position(|x| key(x).0 == &*anchor.id) {
+            let at = at as i64 + i64::from(after);
+            return (at, at);
+        }
+        let at = items
+            .iter()
+            .position(|x| {
+                let (id, created_at) = key(x);
+                !precedes(id, created_at, anchor)
+            })
+            .map_or(len, |at| at as i64);
+        let lo = if at == 0 && !reach.start { -FAR } else { at };
+        let hi = if at == len && !reach.end { FAR } else { at };
+        (lo, hi)
+    };
+    let start = cut
+        .after
+        .map_or((if reach.start { 0 } else { -FAR }, 0), |a| place(a, true));
+    let end = cut
+        .before
+        .map_or((len, if reach.end { len } else { FAR }), |b| {
+            place(b, false)
+        });
+    let count = |n: Option<u64>| n.map(|n| i64::try_from(n).unwrap_or(FAR).min(FAR));
+    let (first, last) = (count(cut.first), count(cut.last));
+    let apply = |start: i64, end: i64| {
+        let mut end = end.max(start);
+        if let Some(first) = first {
+            end = end.min(start + first);
+        }
+        let start = last.map_or(start, |last| start.max(end - last));
+        (start, end)
+    };
+    let low = apply(start.0, end.0);
+    if low != apply(start.1, end.1) || low.0 < 0 || low.1 > len {
+        return None;
+    }
+    Some(low.0 as usize..low.1 as usize)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
 
     type Item = (String, i64);
+
+    fn key(x: &Item) -> (&str, i64) {
+        (&x.0, x.1)
+    }
 
     fn anchor(item: &Item) -> Anchor {
         Anchor {
@@ -156,5 +251,82 @@ mod tests {
             let got: Vec<&Item> = items[r].iter().collect();
             prop_assert_eq!(got, want);
         }
+
+        /// On any consecutive part of the list, the answer is the whole list's, or none;
+        /// on the whole list, always the answer.
+        #[test]
+        fn a_part_gives_the_whole_lists_answer_or_none(
+            (universe, kept, after, before, from, to) in universe().prop_flat_map(|u| {
+                let n = u.len();
+                (
+                    Just(u),
+                    proptest::collection::vec(any::<bool>(), n),
+                    proptest::option::of(0..n),
+                    proptest::option::of(0..n),
+                    0..=n,
+                    0..=n,
+                )
+            }),
+            first in proptest::option::of(0u64..10),
+            last in proptest::option::of(0u64..10),
+        ) {
+            let items: Vec<Item> = universe
+                .iter()
+                .zip(&kept)
+                .filter(|(_, &k)| k)
+                .map(|(x, _)| x.clone())
+                .collect();
+            let (from, to) = (from.min(items.len()), to.min(items.len()));
+            let (from, to) = (from.min(to), from.max(to));
+            let after = after.map(|a| anchor(&universe[a]));
+            let before = before.map(|b| anchor(&universe[b]));
+            let whole = between(&items, key, after.as_ref(), before.as_ref(), first, last);
+            let cut = Cut { after: after.as_ref(), before: before.as_ref(), first, last };
+            prop_assert_eq!(between_part(&items, key, &cut, Reach::WHOLE), Some(whole.clone()));
+            let reach = Reach { start: from == 0, end: to == items.len() };
+            if let Some(r) = between_part(&items[from..to], key, &cut, reach) {
+                prop_assert_eq!(r.start + from..r.end + from, whole);
+            }
+        }
+    }
+
+    #[test]
+    fn a_part_that_stops_short_of_the_anchor_asks_for_more() {
+        // Three photos of one millisecond before the anchor; the part holds two of them.
+        let items: Vec<Item> = vec![
+            ("e".into(), 5),
+            ("d".into(), 5),
+            ("c".into(), 5),
+            ("b".into(), 5),
+            ("a".into(), 4),
+        ];
+        let after = anchor(&items[3]);
+        let cut = Cut {
+            after: Some(&after),
+            before: None,
+            first: Some(1),
+            last: None,
+        };
+        let head = Reach {
+            start: true,
+            end: false,
+        };
+        assert_eq!(between_part(&items[..2], key, &cut, head), None);
+        assert_eq!(between_part(&items[..4], key, &cut, head), None);
+        assert_eq!(
+            between_part(&items[..5], key, &cut, Reach::WHOLE),
+            Some(4..5)
+        );
+        // The anchor deleted: its place is known once a photo it does not precede is here.
+        let gone = Anchor {
+            id: "bb".into(),
+            created_at: 5,
+        };
+        let cut = Cut {
+            after: Some(&gone),
+            ..cut
+        };
+        assert_eq!(between_part(&items[..3], key, &cut, head), None);
+        assert_eq!(between_part(&items[..4], key, &cut, head), Some(3..4));
     }
 }

@@ -18,4 +18,5 @@ mod redis;
 mod resilience;
 mod schema;
 mod simulator;
+mod stable;
 mod tokens;
