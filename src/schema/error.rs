@@ -167,7 +167,9 @@ mod tests {
                 retry_after: Duration::from_millis(wait),
             };
             let json = serde_json::to_value(
-                upstream_error(&e).0.into_server_error(async_graphql::Pos::default()),
+                upstream_error(&e)
+                    .0
+                    .into_server_error(async_graphql::Pos::default()),
             )
             .unwrap();
             let ext = &json["extensions"];

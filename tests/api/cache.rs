@@ -1,12 +1,18 @@
 //! Reuse of upstream answers (`--cache-ttl`): off by default, and when on, a window or a
-//! lookup already answered costs no call, whatever request shape first fetched it.
+//! lookup already answered costs no call, whatever request shape first fetched it; with
+//! Redis (a real `redis-server`), across replicas, sealed, and per key.
 
 use std::time::Duration;
 
-use complycube_graphql::simulator::data;
+use complycube_graphql::{
+    auth::Authentication,
+    simulator::{data, Simulator, SimulatorSettings},
+    upstream::{RedisUrl, UpstreamSettings},
+    ServiceConfig,
+};
 use serde_json::json;
 
-use crate::helpers::*;
+use crate::{helpers::*, redis::RedisServer, tokens::post_as};
 
 async fn cached_app() -> TestApp {
     TestApp::spawn_with(|c| c.upstream.cache.ttl = Some(Duration::from_secs(600))).await
@@ -136,4 +142,188 @@ async fn a_cursor_whose_photo_is_not_where_the_cached_list_says_fetches_afresh()
     assert_eq!(next["totalCount"], 40);
     assert!(app.calls() >= 1, "the stale cache was not trusted");
     assert_ne!(edge_ids(&first), edge_ids(&now));
+}
+
+/// A service on `sim_addr` with the cache on and shared through `redis`.
+async fn shared_replica(
+    sim_addr: std::net::SocketAddr,
+    sim: &Simulator,
+    redis: &RedisServer,
+) -> TestApp {
+    let url = RedisUrl::new(redis.url());
+    let addr = start_service(&format!("http://{sim_addr}/v1"), TEST_KEY, move |c| {
+        c.upstream.cache.ttl = Some(Duration::from_secs(600));
+        c.upstream.redis_url = Some(url);
+    })
+    .await;
+    TestApp::at(addr, sim.clone(), sim_addr)
+}
+
+/// Every value Redis holds, and every key name.
+async fn redis_dump(redis: &RedisServer) -> Vec<(String, Vec<u8>)> {
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let names: Vec<String> = redis::cmd("KEYS")
+        .arg("*")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    let mut dump = Vec::new();
+    for name in names {
+        let kind: String = redis::cmd("TYPE")
+            .arg(&name)
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+        let value: Vec<u8> = if kind == "string" {
+            redis::cmd("GET")
+                .arg(&name)
+                .query_async(&mut connection)
+                .await
+                .unwrap()
+        } else {
+            let fields: Vec<Vec<u8>> = redis::cmd("HGETALL")
+                .arg(&name)
+                .query_async(&mut connection)
+                .await
+                .unwrap_or_default();
+            fields.concat()
+        };
+        dump.push((name, value));
+    }
+    dump
+}
+
+const EVERYTHING: &str = r#"query($id: ID!, $photo: ID!) {
+  client(id: $id) { email entityName personDetails { firstName lastName }
+    livePhotos(first: 5) { nodes { id createdAt download { fileName base64Data } } } }
+  livePhoto(id: $photo) { id size }
+}"#;
+
+#[tokio::test]
+async fn a_page_fetched_by_one_replica_serves_the_other_through_redis() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let (sim, sim_addr) = spawn_simulator().await;
+    let a = shared_replica(sim_addr, &sim, &redis).await;
+    let b = shared_replica(sim_addr, &sim, &redis).await;
+    let ids = photo_ids(DOCUMENTED);
+    let variables = json!({ "id": DOCUMENTED, "photo": ids[0] });
+    let first = a.query(EVERYTHING, variables.clone()).await;
+    assert!(first.get("errors").is_none(), "{first}");
+    let calls = sim.request_count();
+    assert_eq!(
+        calls,
+        4,
+        "list, client, download, and no lookup for a listed photo: {:?}",
+        sim.request_log()
+    );
+    // Replica B has never seen any of it: Redis has.
+    let second = b.query(EVERYTHING, variables).await;
+    assert_eq!(first, second);
+    assert_eq!(sim.request_count(), calls, "{:?}", sim.request_log());
+    // And a window inside the cached one, in another shape.
+    let one = b
+        .query(PAGE_QUERY, json!({ "id": DOCUMENTED, "last": 1 }))
+        .await;
+    assert_eq!(edge_ids(&one["data"]["client"]["livePhotos"]), ids[..1]);
+    assert_eq!(sim.request_count(), calls);
+}
+
+#[tokio::test]
+async fn a_redis_dump_reveals_no_photo_client_or_key() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let (sim, sim_addr) = spawn_simulator().await;
+    let app = shared_replica(sim_addr, &sim, &redis).await;
+    let ids = photo_ids(DOCUMENTED);
+    let answer = app
+        .query(EVERYTHING, json!({ "id": DOCUMENTED, "photo": ids[0] }))
+        .await;
+    assert!(answer.get("errors").is_none(), "{answer}");
+    let dump = redis_dump(&redis).await;
+    assert!(
+        dump.len() >= 3,
+        "the cache wrote to Redis: {} entries",
+        dump.len()
+    );
+    let image = answer["data"]["client"]["livePhotos"]["nodes"][0]["download"]["base64Data"]
+        .as_str()
+        .unwrap()[..24]
+        .to_owned();
+    let secrets = [
+        DOCUMENTED.to_owned(),
+        ids[0].clone(),
+        "john.doe@example.com".to_owned(),
+        "John Doe".to_owned(),
+        "2020-01-01T14:06:44.756Z".to_owned(),
+        "images/jpg".to_owned(),
+        image,
+        TEST_KEY.to_owned(),
+    ];
+    for (name, value) in &dump {
+        for secret in &secrets {
+            assert!(
+                !name.contains(secret.as_str()),
+                "{secret} in the key name {name}"
+            );
+            assert!(
+                !value.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "{secret} in clear in {name}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn two_keys_never_share_an_entry_even_through_redis() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    // A simulator that takes any key; callers forward their own.
+    let sim = Simulator::new(SimulatorSettings::default());
+    let sim_addr = sim.clone().spawn(listener().await).await.unwrap();
+    let mut config =
+        ServiceConfig::new(UpstreamSettings::new(format!("http://{sim_addr}/v1"), None));
+    config.access.auth = Authentication::Forward;
+    config.upstream.cache.ttl = Some(Duration::from_secs(600));
+    config.upstream.redis_url = Some(RedisUrl::new(redis.url()));
+    let addr = complycube_graphql::start(listener().await, &config, std::future::pending())
+        .await
+        .unwrap();
+    let app = TestApp::at(addr, sim.clone(), sim_addr);
+    let body = json!({ "query": PAGE_QUERY, "variables": { "id": SEVEN, "first": 3 } });
+    let key_of = |n: usize| sim.request_headers()[n].1.clone();
+    let one = post_as(&app, Some("key-one-0123456789"), body.clone()).await;
+    assert_eq!(one.status, 200, "{}", one.body);
+    assert_eq!(sim.request_count(), 1);
+    let two = post_as(&app, Some("key-two-0123456789"), body.clone()).await;
+    assert_eq!(two.body, one.body);
+    assert_eq!(
+        sim.request_count(),
+        2,
+        "the second key paid for its own answer"
+    );
+    assert_eq!(key_of(0).as_deref(), Some("key-one-0123456789"));
+    assert_eq!(key_of(1).as_deref(), Some("key-two-0123456789"));
+    post_as(&app, Some("key-one-0123456789"), body.clone()).await;
+    post_as(&app, Some("key-two-0123456789"), body).await;
+    assert_eq!(sim.request_count(), 2, "each key reuses its own entries");
+}
+
+#[tokio::test]
+async fn with_redis_gone_the_cache_works_in_process_and_nothing_stalls() {
+    let Some(mut redis) = RedisServer::start() else {
+        return;
+    };
+    let (sim, sim_addr) = spawn_simulator().await;
+    let app = shared_replica(sim_addr, &sim, &redis).await;
+    redis.stop();
+    for _ in 0..3 {
+        let page = page(&app, json!({ "id": THIRTY_SEVEN, "first": 10 })).await;
+        assert_eq!(edge_ids(&page), photo_ids(THIRTY_SEVEN)[..10]);
+    }
+    assert_eq!(sim.request_count(), 1, "{:?}", sim.request_log());
 }
