@@ -1,17 +1,23 @@
-//! complycube-graphql: a Relay-compliant GraphQL facade over ComplyCube's "List live
-//! photos" REST endpoint, with an embedded ComplyCube simulator for demos and tests.
+//! complycube-graphql: a Relay-compliant GraphQL facade over ComplyCube's live photos and
+//! clients (list, lookups, downloads, client details), with an embedded ComplyCube
+//! simulator for demos and tests.
 //!
 //! A tour, in the order a request travels:
 //!
 //! - [`http`]: the axum router; `/graphql`, GraphiQL, health, limits, CORS, persisted
-//!   queries. Gives every HTTP request its own dataloader.
+//!   queries. Gives every HTTP request its own set of loaders.
 //! - [`auth`]: who is calling (static tokens, JWTs, forwarded keys) and which clients
 //!   they may read; secure by default.
 //! - [`schema`]: GraphQL types and resolvers; maps failures to `extensions.code`.
 //! - [`pagination`]: cursors, Relay arguments to windows, and the planner that turns
 //!   windows into the fewest upstream `page`/`pageSize` requests. Pure code.
-//! - [`loader`]: the per-request batching dataloader that merges windows and fans out.
-//! - [`upstream`]: the ComplyCube REST client, its wire types and errors; the API key.
+//! - [`loader`]: the request's loaders: pages (merge windows, plan, check cursors' photos,
+//!   find them again) and lookups (photos, clients, downloads), one deadline and one call
+//!   budget between them.
+//! - [`upstream`]: the ComplyCube REST client: one request path (budget, rate budget,
+//!   retries, permit, deadline, key scrubbing) under typed endpoints; wire types, errors,
+//!   the API key.
+//! - [`cache`]: reuse of upstream answers, in process and sealed in Redis (off by default).
 //! - [`simulator`]: the embedded ComplyCube stand-in and its demo data.
 //! - [`config`]: the command line and environment.
 //!
