@@ -94,7 +94,7 @@ fn builder(
 /// Full validation is an eighth of a request's CPU and depends on the document alone,
 /// except for its check of variable values. So a document that passed it once runs on a
 /// second copy of the schema in async-graphql's fast mode, which keeps only the limits
-/// (depth, complexity, fragment cycles), and [`Conventions::check_variables`] checks the
+/// (depth, complexity, fragment cycles), and `Conventions::check_variables` checks the
 /// values of every request before it runs, whatever the cache holds.
 pub struct Executor {
     strict: AppSchema,

@@ -2,7 +2,7 @@
 //! call takes, and the typed endpoints on top of it (list, photo, download, client).
 //!
 //! The one thing to know: there is exactly one way to reach ComplyCube,
-//! [`Upstream::call`] (in `request.rs`). It spends the request's call budget, takes a slot
+//! `Upstream::call` (in `request.rs`). It spends the request's call budget, takes a slot
 //! of the key's rate budget ([`budget`]) for every attempt, waits for a concurrency permit,
 //! keeps to the request's deadline, retries what may succeed later
 //! (honouring `Retry-After`), caps the body, and scrubs the key out of every error. The
@@ -134,7 +134,7 @@ fn check_id(what: &str, id: &str) -> Result<Arc<str>, String> {
     Ok(id.into())
 }
 
-/// A ComplyCube client id, checked (see [`check_id`]).
+/// A ComplyCube client id, checked as every id is (see [`MAX_ID_LEN`]).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ClientId(Arc<str>);
 
@@ -156,7 +156,7 @@ impl fmt::Display for ClientId {
     }
 }
 
-/// A ComplyCube live photo id, checked (see [`check_id`]).
+/// A ComplyCube live photo id, checked as every id is (see [`MAX_ID_LEN`]).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PhotoId(Arc<str>);
 
