@@ -70,13 +70,25 @@ impl Shared {
             self.client.get_connection_manager_with_config(config),
         )
         .await;
-        match made {
-            Ok(Ok(connection)) => Some(
-                self.connection
-                    .get_or_init(|| async { connection })
-                    .await
-                    .clone(),
-            ),
+        let connection = self.settle(made)?;
+        Some(
+            self.connection
+                .get_or_init(|| async { connection })
+                .await
+                .clone(),
+        )
+    }
+
+    /// What a timed Redis call gave, with its outcome noted: an outage begins or ends.
+    fn settle<T>(
+        &self,
+        outcome: Result<redis::RedisResult<T>, tokio::time::error::Elapsed>,
+    ) -> Option<T> {
+        match outcome {
+            Ok(Ok(value)) => {
+                self.answered();
+                Some(value)
+            }
             Ok(Err(e)) => {
                 self.failed(&e.to_string());
                 None
@@ -107,20 +119,7 @@ impl Shared {
         command: impl AsyncFnOnce(&mut ConnectionManager) -> redis::RedisResult<T>,
     ) -> Option<T> {
         let mut connection = self.connection().await?;
-        match tokio::time::timeout(self.timeout, command(&mut connection)).await {
-            Ok(Ok(value)) => {
-                self.answered();
-                Some(value)
-            }
-            Ok(Err(e)) => {
-                self.failed(&e.to_string());
-                None
-            }
-            Err(_) => {
-                self.failed("no answer in time");
-                None
-            }
-        }
+        self.settle(tokio::time::timeout(self.timeout, command(&mut connection)).await)
     }
 
     fn name(key: &EntryKey) -> String {

@@ -123,19 +123,9 @@ impl Upstream {
         id: &PhotoId,
         session: &Session,
     ) -> Result<Option<LivePhoto>, Error> {
-        let read = |body: Vec<u8>| {
-            let photo: LivePhoto = parse(&body, "the live photo")?;
-            if photo.id != id.as_str() {
-                return Err(Error::InvalidResponse(format!(
-                    "asked for live photo {id}, got another"
-                )));
-            }
-            Ok(photo)
-        };
-        match self.call_one(&Endpoint::Photo(id), session, read).await {
-            Err(e) if e.is_not_found() => Ok(None),
-            other => other.map(Some),
-        }
+        let endpoint = Endpoint::Photo(id);
+        self.fetch_by_id(&endpoint, session, id.as_str(), |p: &LivePhoto| &p.id)
+            .await
     }
 
     /// A live photo's image, its base64 checked and its decoded size within
@@ -234,16 +224,30 @@ impl Upstream {
         id: &ClientId,
         session: &Session,
     ) -> Result<Option<ClientDetails>, Error> {
+        let endpoint = Endpoint::Client(id);
+        self.fetch_by_id(&endpoint, session, id.as_str(), |c: &ClientDetails| &c.id)
+            .await
+    }
+
+    /// One resource by id, checked to be the one asked for; `None` on 404.
+    async fn fetch_by_id<T: DeserializeOwned>(
+        &self,
+        endpoint: &Endpoint<'_>,
+        session: &Session,
+        asked: &str,
+        id_of: impl Fn(&T) -> &str,
+    ) -> Result<Option<T>, Error> {
         let read = |body: Vec<u8>| {
-            let client: ClientDetails = parse(&body, "the client")?;
-            if client.id != id.as_str() {
+            let value: T = parse(&body, endpoint.name())?;
+            if id_of(&value) != asked {
                 return Err(Error::InvalidResponse(format!(
-                    "asked for client {id}, got another"
+                    "{} asked for {asked} and got another",
+                    endpoint.name()
                 )));
             }
-            Ok(client)
+            Ok(value)
         };
-        match self.call_one(&Endpoint::Client(id), session, read).await {
+        match self.call_one(endpoint, session, read).await {
             Err(e) if e.is_not_found() => Ok(None),
             other => other.map(Some),
         }
