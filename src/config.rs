@@ -13,6 +13,7 @@ use crate::{
     pagination::Limits,
     schema::QueryLimits,
     simulator::{Fault, Mangle, SimulatorSettings},
+    telemetry::LogFormat,
     upstream::{ApiKey, RetryPolicy, UpstreamSettings, DEFAULT_MAX_DOWNLOAD_BYTES},
 };
 
@@ -30,6 +31,9 @@ pub const COMPLYCUBE_BASE_URL: &str = "https://api.complycube.com/v1";
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Log lines as `text` (for people) or `json` (one object per line, for collectors).
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
     /// Settings of `serve`, also accepted without the subcommand.
     #[command(flatten)]
     pub serve: ServeArgs,

@@ -12,7 +12,7 @@
 //! - [`upstream`]: the ComplyCube REST client, its wire types and errors; the API key.
 //! - [`simulator`]: the embedded ComplyCube stand-in and its demo data.
 //! - [`config`]: the command line and environment.
-//! - [`metrics`]: the Prometheus metrics, counted where things happen.
+//! - [`metrics`], [`telemetry`]: what `/metrics` shows, and the logs.
 //!
 //! `main.rs` only parses flags and wires these together; tests start the same pieces on
 //! `127.0.0.1:0` (see [`start`]).
@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod pagination;
 pub mod schema;
 pub mod simulator;
+pub mod telemetry;
 pub mod upstream;
 
 use std::{future::Future, net::SocketAddr};
