@@ -135,6 +135,11 @@ pub struct ServeArgs {
     /// Largest upstream response body accepted, in bytes.
     #[arg(long, env = "UPSTREAM_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
     pub upstream_max_body_bytes: usize,
+
+    /// After the shutdown signal, how long to keep serving with /readyz at 503 before
+    /// draining, so load balancers stop sending first (e.g. `5s` behind Kubernetes).
+    #[arg(long, env = "SHUTDOWN_DELAY", default_value = "0s", value_parser = humantime::parse_duration)]
+    pub shutdown_delay: Duration,
 }
 
 /// Where `serve` gets its data.
@@ -194,6 +199,7 @@ impl ServeArgs {
             max_body_bytes: self.max_body_bytes,
             request_timeout: self.request_timeout,
             max_upstream_calls: self.max_upstream_calls,
+            shutdown_delay: self.shutdown_delay,
         }
     }
 }

@@ -16,7 +16,8 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use async_graphql::{
-    EmptyMutation, EmptySubscription, Request, Response, Schema, SchemaBuilder, ValidationMode,
+    parser::types::DocumentOperations, EmptyMutation, EmptySubscription, Request, Response, Schema,
+    SchemaBuilder, ValidationMode,
 };
 
 mod connection;
@@ -110,18 +111,38 @@ impl Executor {
     }
 
     /// Runs one operation; the request carries its [`Loaders`](crate::loader::Loaders) in its data.
-    pub async fn execute(&self, mut request: Request) -> Response {
+    pub async fn execute(&self, request: Request) -> Response {
+        self.execute_named(request).await.0
+    }
+
+    /// [`Executor::execute`], and the name of the operation it ran (or would have): the
+    /// request's `operationName`, else the name of the document's only operation; `None`
+    /// for an anonymous one. For metrics and logs; the caller bounds and checks it.
+    pub async fn execute_named(&self, mut request: Request) -> (Response, Option<String>) {
         let (prepared, operation) = match self.conventions.prepare(&mut request) {
             Ok(prepared) => (prepared, request.operation_name.clone()),
-            Err(error) => return Response::from_errors(vec![*error]),
+            Err(error) => {
+                return (
+                    Response::from_errors(vec![*error]),
+                    request.operation_name.clone(),
+                )
+            }
         };
+        let name = operation
+            .clone()
+            .or_else(|| match &prepared.document.operations {
+                DocumentOperations::Multiple(operations) if operations.len() == 1 => {
+                    operations.keys().next().map(|name| name.to_string())
+                }
+                _ => None,
+            });
         let checked = self.conventions.check_variables(
             &prepared.document,
             operation.as_deref(),
             &request.variables,
         );
         if let Err(error) = checked {
-            return Response::from_errors(vec![*error]);
+            return (Response::from_errors(vec![*error]), name);
         }
         let validated = prepared.is_validated();
         let schema = if validated { &self.fast } else { &self.strict };
@@ -132,7 +153,7 @@ impl Executor {
         }
         self.conventions
             .finish(&mut response, &prepared.document, operation.as_deref());
-        response
+        (response, name)
     }
 }
 

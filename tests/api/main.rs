@@ -6,6 +6,8 @@ mod calls;
 mod errors;
 mod helpers;
 mod hostile;
+mod media;
+mod ops;
 mod pagination;
 mod resilience;
 mod schema;
