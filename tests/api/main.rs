@@ -3,6 +3,7 @@
 
 mod binary;
 mod calls;
+mod deploy;
 mod errors;
 mod helpers;
 mod hostile;
