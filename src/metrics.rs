@@ -29,7 +29,7 @@
 //! plumbing.
 
 use std::{
-    collections::HashSet,
+    collections::HashMap,
     sync::{Arc, LazyLock, RwLock},
     time::Duration,
 };
@@ -93,14 +93,31 @@ pub fn auth_refused(reason: &'static str) {
 /// Counts one GraphQL operation. `name` is the operation's name as the document or the
 /// request gives it (`None`: anonymous); `outcome` is [`outcome_of`] its response.
 pub fn graphql_operation(name: Option<&str>, outcome: &'static str) {
-    let operation = match name {
-        None => OperationName(ANONYMOUS.clone()),
-        Some(name) => METRICS.operations.label(name),
+    let metrics = &*METRICS;
+    let failed = |operation: &Arc<str>| {
+        metrics
+            .graphql_requests
+            .get_or_create(&GraphqlLabels {
+                operation: OperationName(operation.clone()),
+                outcome,
+            })
+            .inc();
     };
-    METRICS
-        .graphql_requests
-        .get_or_create(&GraphqlLabels { operation, outcome })
-        .inc();
+    match name {
+        None if outcome == "ok" => {
+            metrics.anonymous_ok.inc();
+        }
+        None => failed(&ANONYMOUS),
+        Some(name) => metrics
+            .operations
+            .with(name, &metrics.graphql_requests, |label, ok| {
+                if outcome == "ok" {
+                    ok.inc();
+                } else {
+                    failed(label);
+                }
+            }),
+    }
 }
 
 /// Counts a request to `/graphql` refused before any operation ran (`outcome` names why:
@@ -207,15 +224,26 @@ impl EncodeLabelValue for UpstreamStatus {
 /// Counts one request to ComplyCube (each retry is one), and how long it took when it was
 /// sent at all.
 pub fn upstream_request(endpoint: &'static str, status: UpstreamStatus, took: Option<Duration>) {
-    METRICS
-        .upstream_requests
-        .get_or_create(&UpstreamLabels { endpoint, status })
-        .inc();
-    if let Some(took) = took {
-        METRICS
+    let metrics = &*METRICS;
+    let known = ENDPOINTS.iter().position(|e| *e == endpoint);
+    match known {
+        Some(i) if status == UpstreamStatus::Code(200) => {
+            metrics.endpoints[i].ok.inc();
+        }
+        _ => {
+            metrics
+                .upstream_requests
+                .get_or_create(&UpstreamLabels { endpoint, status })
+                .inc();
+        }
+    }
+    let Some(took) = took else { return };
+    match known {
+        Some(i) => metrics.endpoints[i].duration.observe(took.as_secs_f64()),
+        None => metrics
             .upstream_duration
             .get_or_create(&Endpoint { endpoint })
-            .observe(took.as_secs_f64());
+            .observe(took.as_secs_f64()),
     }
 }
 
@@ -230,10 +258,14 @@ pub fn upstream_retry(endpoint: &'static str) {
 /// Records how many keys a loader's batch held (`loader`: `pages`, `photos`, `clients`,
 /// `downloads`).
 pub fn loader_batch(loader: &'static str, keys: usize) {
-    METRICS
-        .loader_batch_size
-        .get_or_create(&Loader { loader })
-        .observe(keys as f64);
+    let metrics = &*METRICS;
+    match LOADERS.iter().position(|l| *l == loader) {
+        Some(i) => metrics.loaders[i].observe(keys as f64),
+        None => metrics
+            .loader_batch_size
+            .get_or_create(&Loader { loader })
+            .observe(keys as f64),
+    }
 }
 
 /// The metrics in the OpenMetrics text format, which Prometheus scrapes.
@@ -250,6 +282,25 @@ static ANONYMOUS: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("(anonymous)")
 static NONE: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("(none)"));
 static OTHER: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("(other)"));
 
+/// The upstream endpoints ([`crate::upstream::Endpoint::name`]) and the loaders, whose
+/// common series are looked up once, at start: on the hot path a request then costs an
+/// atomic add and a histogram update, no hashing. Other names still count, by lookup.
+const ENDPOINTS: [&str; 4] = [
+    "list_live_photos",
+    "get_live_photo",
+    "download_live_photo",
+    "get_client",
+];
+const LOADERS: [&str; 4] = ["pages", "photos", "clients", "downloads"];
+
+/// An endpoint's series for its common case.
+struct EndpointSeries {
+    /// `upstream_requests_total{endpoint, status="200"}`.
+    ok: Counter,
+    /// `upstream_request_duration_seconds{endpoint}`.
+    duration: Histogram,
+}
+
 struct Metrics {
     registry: Registry,
     graphql_requests: Family<GraphqlLabels, Counter>,
@@ -261,6 +312,11 @@ struct Metrics {
     loader_batch_size: Family<Loader, Histogram, fn() -> Histogram>,
     auth_refusals: Family<Reason, Counter>,
     operations: OperationNames,
+    /// `graphql_requests_total{operation="(anonymous)", outcome="ok"}`.
+    anonymous_ok: Counter,
+    endpoints: [EndpointSeries; 4],
+    /// `loader_batch_size{loader}` of [`LOADERS`].
+    loaders: [Histogram; 4],
 }
 
 /// Latency buckets, in seconds: 1 ms to the default request deadline.
@@ -336,6 +392,32 @@ impl Metrics {
         for &reason in AUTH_REFUSAL_REASONS.iter().chain(&["other"]) {
             drop(auth_refusals.get_or_create(&Reason { reason }));
         }
+        let ok = |operation: &Arc<str>| {
+            graphql_requests
+                .get_or_create(&GraphqlLabels {
+                    operation: OperationName(operation.clone()),
+                    outcome: "ok",
+                })
+                .clone()
+        };
+        let anonymous_ok = ok(&ANONYMOUS);
+        let operations = OperationNames {
+            known: RwLock::default(),
+            other_ok: ok(&OTHER),
+        };
+        let endpoints = ENDPOINTS.map(|endpoint| EndpointSeries {
+            ok: upstream_requests
+                .get_or_create(&UpstreamLabels {
+                    endpoint,
+                    status: UpstreamStatus::Code(200),
+                })
+                .clone(),
+            duration: upstream_duration
+                .get_or_create(&Endpoint { endpoint })
+                .clone(),
+        });
+        let loaders =
+            LOADERS.map(|loader| loader_batch_size.get_or_create(&Loader { loader }).clone());
         Self {
             registry,
             graphql_requests,
@@ -346,7 +428,10 @@ impl Metrics {
             upstream_duration,
             loader_batch_size,
             auth_refusals,
-            operations: OperationNames::default(),
+            operations,
+            anonymous_ok,
+            endpoints,
+            loaders,
         }
     }
 }
@@ -390,28 +475,50 @@ impl EncodeLabelValue for OperationName {
 }
 
 /// The operation names given their own label value: the first [`MAX_OPERATION_NAMES`]
-/// valid ones seen.
-#[derive(Default)]
-struct OperationNames(RwLock<HashSet<Arc<str>>>);
+/// valid ones seen, each with its `ok` counter (the common case: one lookup).
+struct OperationNames {
+    known: RwLock<HashMap<Arc<str>, Counter>>,
+    /// The `ok` counter of `(other)`.
+    other_ok: Counter,
+}
 
 impl OperationNames {
-    fn label(&self, name: &str) -> OperationName {
+    /// Calls `f` with the label value of `name` and the counter of its `ok` outcome,
+    /// making the series when `name` is new and there is room.
+    fn with<R>(
+        &self,
+        name: &str,
+        family: &Family<GraphqlLabels, Counter>,
+        f: impl FnOnce(&Arc<str>, &Counter) -> R,
+    ) -> R {
         if !is_plain_name(name) {
-            return OperationName(OTHER.clone());
+            return f(&OTHER, &self.other_ok);
         }
-        if let Some(known) = self.0.read().unwrap_or_else(|p| p.into_inner()).get(name) {
-            return OperationName(known.clone());
+        if let Some((label, ok)) = self
+            .known
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_key_value(name)
+        {
+            return f(label, ok);
         }
-        let mut known = self.0.write().unwrap_or_else(|p| p.into_inner());
-        if let Some(name) = known.get(name) {
-            return OperationName(name.clone());
+        let mut known = self.known.write().unwrap_or_else(|p| p.into_inner());
+        if let Some((label, ok)) = known.get_key_value(name) {
+            return f(label, ok);
         }
         if known.len() >= MAX_OPERATION_NAMES {
-            return OperationName(OTHER.clone());
+            return f(&OTHER, &self.other_ok);
         }
-        let name: Arc<str> = Arc::from(name);
-        known.insert(name.clone());
-        OperationName(name)
+        let label: Arc<str> = Arc::from(name);
+        let ok = family
+            .get_or_create(&GraphqlLabels {
+                operation: OperationName(label.clone()),
+                outcome: "ok",
+            })
+            .clone();
+        let answer = f(&label, &ok);
+        known.insert(label, ok);
+        answer
     }
 }
 
@@ -433,24 +540,62 @@ mod tests {
 
     #[test]
     fn operation_names_are_bounded() {
-        let names = OperationNames::default();
-        assert_eq!(&*names.label("W1").0, "W1");
+        let family = Family::<GraphqlLabels, Counter>::default();
+        let names = OperationNames {
+            known: RwLock::default(),
+            other_ok: Counter::default(),
+        };
+        let label = |name: &str| names.with(name, &family, |label, _| label.to_string());
+        assert_eq!(label("W1"), "W1");
         for odd in ["", "9lives", "has space", "dash-ed", "é", &"x".repeat(65)] {
-            assert_eq!(&*names.label(odd).0, "(other)", "{odd:?}");
+            assert_eq!(label(odd), "(other)", "{odd:?}");
         }
         for i in 0..MAX_OPERATION_NAMES * 2 {
-            let label = names.label(&format!("Op{i}"));
             let expected = if i < MAX_OPERATION_NAMES - 1 {
                 format!("Op{i}")
             } else {
                 "(other)".to_owned()
             };
             assert_eq!(
-                &*label.0, expected,
-                "W1 took one of the {MAX_OPERATION_NAMES}"
+                label(&format!("Op{i}")),
+                expected,
+                "W1 took one of the places"
             );
         }
-        assert_eq!(&*names.label("W1").0, "W1", "known names stay known");
+        assert_eq!(label("W1"), "W1", "known names stay known");
+        names.with("W1", &family, |_, ok| ok.inc());
+        names.with("W1", &family, |_, ok| ok.inc());
+        let ok = family.get_or_create(&GraphqlLabels {
+            operation: OperationName(Arc::from("W1")),
+            outcome: "ok",
+        });
+        assert_eq!(ok.get(), 2, "the cached counter is the family's");
+    }
+
+    #[test]
+    fn cached_series_are_the_registered_ones() {
+        upstream_request(
+            "download_live_photo",
+            UpstreamStatus::Code(200),
+            Some(Duration::from_millis(2)),
+        );
+        loader_batch("downloads", 3);
+        graphql_operation(None, "ok");
+        let text = render();
+        for series in [
+            r#"complycube_graphql_upstream_requests_total{endpoint="download_live_photo",status="200"} "#,
+            r#"complycube_graphql_upstream_request_duration_seconds_count{endpoint="download_live_photo"} "#,
+            r#"complycube_graphql_loader_batch_size_count{loader="downloads"} "#,
+            r#"complycube_graphql_graphql_requests_total{operation="(anonymous)",outcome="ok"} "#,
+        ] {
+            let value: f64 = text
+                .lines()
+                .find_map(|l| l.strip_prefix(series))
+                .unwrap_or_else(|| panic!("{series} in {text}"))
+                .parse()
+                .unwrap();
+            assert!(value >= 1.0, "{series}");
+        }
     }
 
     #[test]
