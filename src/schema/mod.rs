@@ -16,8 +16,8 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use async_graphql::{
-    parser::types::DocumentOperations, EmptyMutation, EmptySubscription, Request, Response, Schema,
-    SchemaBuilder, ValidationMode,
+    parser::types::DocumentOperations, EmptyMutation, EmptySubscription, Name, Request, Response,
+    Schema, SchemaBuilder, ValidationMode,
 };
 
 mod connection;
@@ -118,24 +118,18 @@ impl Executor {
     /// [`Executor::execute`], and the name of the operation it ran (or would have): the
     /// request's `operationName`, else the name of the document's only operation; `None`
     /// for an anonymous one. For metrics and logs; the caller bounds and checks it.
-    pub async fn execute_named(&self, mut request: Request) -> (Response, Option<String>) {
+    pub async fn execute_named(&self, mut request: Request) -> (Response, Option<Name>) {
+        let asked = request.operation_name.as_deref().map(Name::new);
         let (prepared, operation) = match self.conventions.prepare(&mut request) {
             Ok(prepared) => (prepared, request.operation_name.clone()),
-            Err(error) => {
-                return (
-                    Response::from_errors(vec![*error]),
-                    request.operation_name.clone(),
-                )
-            }
+            Err(error) => return (Response::from_errors(vec![*error]), asked),
         };
-        let name = operation
-            .clone()
-            .or_else(|| match &prepared.document.operations {
-                DocumentOperations::Multiple(operations) if operations.len() == 1 => {
-                    operations.keys().next().map(|name| name.to_string())
-                }
-                _ => None,
-            });
+        let name = asked.or_else(|| match &prepared.document.operations {
+            DocumentOperations::Multiple(operations) if operations.len() == 1 => {
+                operations.keys().next().cloned()
+            }
+            _ => None,
+        });
         let checked = self.conventions.check_variables(
             &prepared.document,
             operation.as_deref(),
