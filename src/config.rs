@@ -15,6 +15,7 @@ use crate::{
     pagination::Limits,
     schema::QueryLimits,
     simulator::{Fault, Mangle, SimulatorSettings},
+    telemetry::LogFormat,
     upstream::{
         self, budget::DEFAULT_FALLBACK_SHARE, ApiKey, RateBudgetSettings, RedisUrl, RetryPolicy,
         UpstreamSettings, DEFAULT_MAX_DOWNLOAD_BYTES,
@@ -35,6 +36,9 @@ pub const COMPLYCUBE_BASE_URL: &str = "https://api.complycube.com/v1";
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Log lines as `text` (for people) or `json` (one object per line, for collectors).
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
     /// Settings of `serve`, also accepted without the subcommand.
     #[command(flatten)]
     pub serve: ServeArgs,
@@ -181,6 +185,11 @@ pub struct ServeArgs {
     /// Longest any one Redis call may take before the fallback takes over.
     #[arg(long, env = "REDIS_TIMEOUT", default_value_t = upstream::budget::DEFAULT_REDIS_TIMEOUT.into(), hide = true)]
     pub redis_timeout: HumanDuration,
+
+    /// After the shutdown signal, how long to keep serving with /readyz at 503 before
+    /// draining, so load balancers stop sending first (e.g. `5s` behind Kubernetes).
+    #[arg(long, env = "SHUTDOWN_DELAY", default_value_t = http::DEFAULT_SHUTDOWN_DELAY.into())]
+    pub shutdown_delay: HumanDuration,
 }
 
 /// Where `serve` gets its data.
@@ -260,6 +269,7 @@ impl ServeArgs {
             max_upstream_calls: self.max_upstream_calls,
             // Open until `serve` puts in what `AccessArgs::resolve` decided.
             access: Default::default(),
+            shutdown_delay: self.shutdown_delay.into(),
         }
     }
 }

@@ -20,6 +20,7 @@
 //! - [`cache`]: reuse of upstream answers, in process and sealed in Redis (off by default).
 //! - [`simulator`]: the embedded ComplyCube stand-in and its demo data.
 //! - [`config`]: the command line and environment.
+//! - [`metrics`], [`telemetry`]: what `/metrics` shows, and the logs.
 //!
 //! `main.rs` only parses flags and wires these together; tests start the same pieces on
 //! `127.0.0.1:0` (see [`start`]).
@@ -29,9 +30,11 @@ pub mod cache;
 pub mod config;
 pub mod http;
 pub mod loader;
+pub mod metrics;
 pub mod pagination;
 pub mod schema;
 pub mod simulator;
+pub mod telemetry;
 pub mod upstream;
 
 use std::{future::Future, net::SocketAddr};

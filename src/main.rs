@@ -9,11 +9,11 @@ use complycube_graphql::{
     config::{Cli, Command, ServeArgs, SimulateArgs, UpstreamChoice},
     schema,
     simulator::{data, Simulator, SimulatorSettings, CHURN_CLIENT},
+    telemetry,
     upstream::{redacted_url, ApiKey},
     Service,
 };
 use tokio::net::TcpListener;
-use tracing_subscriber::EnvFilter;
 
 /// mimalloc: a quarter of the CPU time per request went to glibc's malloc and free.
 #[global_allocator]
@@ -22,12 +22,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    telemetry::init(cli.log_format);
     let outcome = match cli.command {
         Some(Command::Schema) => {
             print!("{}", schema::sdl());

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Quick W1 measurement used while optimising: the release binary as service and simulator,
 # wrk (Debian package `wrk`) as the load, the service's CPU time read from /proc.
-# Usage: benches/profile/w1.sh [seconds]   (after `cargo build --release`)
+# Usage: benches/profile/w1.sh [seconds]   (after `cargo build --release`; BIN=path for another build)
 # Prints requests/s, service and simulator CPU milliseconds per request, peak RSS.
 # To see where the time goes, run `perf record -g -p <service pid>` during the wrk run.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-bin="$here/../../target/release/complycube-graphql"
+bin=${BIN:-$here/../../target/release/complycube-graphql}
 "$bin" simulate --listen 127.0.0.1:18081 --api-key k >/dev/null 2>&1 & sim=$!
 "$bin" --listen 127.0.0.1:18080 --upstream-url http://127.0.0.1:18081/v1 --api-key k --allow-unauthenticated >/dev/null 2>&1 & svc=$!
 trap 'kill $svc $sim 2>/dev/null' EXIT

@@ -103,6 +103,7 @@ impl Shared {
     fn failed(&self, why: &str) {
         *self.failed_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
         if !self.down.swap(true, Ordering::Relaxed) {
+            crate::metrics::cache_redis_down();
             tracing::warn!(redis = %self.shown_url, %why, "the shared cache's Redis is unreachable: reading and writing the in-process cache only until it answers");
         }
     }

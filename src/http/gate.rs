@@ -32,7 +32,7 @@ pub async fn require(State(gate): State<Arc<Gate>>, mut request: Request, next: 
             next.run(request).await
         }
         Err(refusal) => {
-            // metrics: auth_refused(refusal.reason())
+            crate::metrics::auth_refused(refusal.reason());
             tracing::debug!(reason = refusal.reason(), "refused a request to /graphql");
             unauthenticated(refusal, gate.forwarding())
         }

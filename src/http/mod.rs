@@ -1,5 +1,7 @@
 //! The HTTP face of the service: `/graphql` (POST, GET, JSON-array batches), GraphiQL at
-//! `/` (served from the binary, so it works with no network), `/healthz`, body limits.
+//! `/` (served from the binary, so it works with no network), `/healthz`, body limits;
+//! media types and statuses in `media`, request ids in `request_id`, `/readyz`,
+//! `/metrics` and the shutdown sequence in `ops`.
 //!
 //! The one thing to know: each HTTP request gets one fresh set of [`Loaders`], shared by all
 //! the operations of a batch, and the operations of a batch run concurrently so that the
@@ -11,6 +13,9 @@
 pub mod apq;
 pub mod cors;
 mod gate;
+pub mod media;
+mod ops;
+pub mod request_id;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
@@ -22,15 +27,18 @@ use axum::{
     response::{Html, IntoResponse, Response},
     routing::get,
     serve::ListenerExt,
-    Extension, Json, Router,
+    Json, Router,
 };
 use futures::future::{join_all, Either};
 use serde_json::json;
 use tokio::{net::TcpListener, time::Instant};
+use tracing::{field::Empty, Instrument};
 
+use self::media::MediaType;
 use crate::{
     auth::{AccessConfig, Admission, Gate, Refusal},
     loader::Loaders,
+    metrics,
     pagination::Limits,
     schema::{Executor, QueryLimits},
     upstream::{Session, Upstream, UpstreamSettings},
@@ -52,6 +60,9 @@ pub struct ServiceConfig {
     pub max_upstream_calls: usize,
     /// Who may call, from which origins, and what is exposed (see [`crate::auth`]).
     pub access: AccessConfig,
+    /// Time between the shutdown signal (when `/readyz` turns 503) and the end of
+    /// accepting connections, so that load balancers stop sending first.
+    pub shutdown_delay: Duration,
 }
 
 /// Operations in one JSON-array batch, by default: a frontend batches the handful of
@@ -76,6 +87,11 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 /// key's rate limit for everyone.
 pub const DEFAULT_MAX_UPSTREAM_CALLS: usize = 128;
 
+/// Time between the shutdown signal and draining, by default: none, as a process run by
+/// hand wants; behind a load balancer set it to the balancer's probe interval (the
+/// Kubernetes manifests use 5 s).
+pub const DEFAULT_SHUTDOWN_DELAY: Duration = Duration::ZERO;
+
 impl ServiceConfig {
     pub fn new(upstream: UpstreamSettings) -> Self {
         Self {
@@ -87,6 +103,7 @@ impl ServiceConfig {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             max_upstream_calls: DEFAULT_MAX_UPSTREAM_CALLS,
             access: AccessConfig::default(),
+            shutdown_delay: DEFAULT_SHUTDOWN_DELAY,
         }
     }
 }
@@ -110,6 +127,8 @@ struct Inner {
     apq: apq::PersistedQueries,
     cors: cors::CorsPolicy,
     playground: bool,
+    shutdown_delay: Duration,
+    readiness: ops::Readiness,
 }
 
 impl Service {
@@ -130,6 +149,8 @@ impl Service {
             max_body_bytes: config.max_body_bytes,
             request_timeout: config.request_timeout,
             max_upstream_calls: config.max_upstream_calls,
+            shutdown_delay: config.shutdown_delay,
+            readiness: ops::Readiness::default(),
         })))
     }
 
@@ -137,7 +158,9 @@ impl Service {
         let gate = axum::middleware::from_fn_with_state(self.0.gate.clone(), gate::require);
         let mut router = Router::new()
             .route("/graphql", get(graphql_get).post(graphql_post).layer(gate))
-            .route("/healthz", get(|| async { "ok" }));
+            .route("/healthz", get(|| async { "ok" }))
+            .route("/readyz", get(ops::readyz))
+            .route("/metrics", get(ops::metrics));
         if self.0.playground {
             router = router
                 .route("/", get(graphiql))
@@ -160,12 +183,14 @@ impl Service {
                 }
             }))
             .with_state(self.clone());
-        // Outermost: preflights are answered first, and refusals carry CORS headers too
-        // (so a browser app can read why it was refused).
-        match self.0.cors.layer() {
+        // Preflights are answered first, and refusals carry CORS headers too (so a browser
+        // app can read why it was refused).
+        let router = match self.0.cors.layer() {
             Some(cors) => router.layer(cors),
             None => router,
-        }
+        };
+        // Outermost, so that every answer carries `x-request-id`: keep it last.
+        request_id::layer(router)
     }
 
     /// Serves on `listener` until `shutdown` completes, then drains in-flight requests.
@@ -178,41 +203,91 @@ impl Service {
         let listener = listener.tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);
         });
+        let shutdown = self
+            .0
+            .readiness
+            .serve_until(shutdown, self.0.shutdown_delay);
         axum::serve(listener, self.router())
             .with_graceful_shutdown(shutdown)
             .await
     }
 
-    async fn execute(&self, batch: BatchRequest, admission: Admission) -> Response {
+    /// Runs a GraphQL request in its own span, with the in-flight gauge and the latency
+    /// histogram around it; answers in `media`.
+    async fn execute(
+        &self,
+        batch: BatchRequest,
+        admission: Admission,
+        media: MediaType,
+        request_id: &str,
+    ) -> Response {
+        let in_flight = metrics::graphql_request_started();
+        let span = tracing::info_span!(
+            "graphql",
+            request_id = %request_id,
+            operation = Empty,
+            outcome = Empty,
+            duration_ms = Empty,
+            upstream_calls = Empty,
+        );
         let deadline = Instant::now() + self.0.request_timeout;
         let operations = match &batch {
             BatchRequest::Single(_) => None,
             BatchRequest::Batch(requests) => Some(requests.len()),
         };
         // Upstream calls already end by the deadline; this net bounds everything else.
-        match tokio::time::timeout_at(
-            deadline + DEADLINE_GRACE,
-            self.run(batch, deadline, admission),
-        )
-        .await
+        let run = self.run(batch, deadline, admission, media, request_id);
+        let answer = match tokio::time::timeout_at(deadline + DEADLINE_GRACE, run)
+            .instrument(span.clone())
+            .await
         {
             Ok(response) => response,
             Err(_) => {
+                let _entered = span.enter();
                 tracing::warn!("a GraphQL request outlived its deadline");
+                metrics::graphql_refused("deadline_exceeded");
+                span.record("outcome", "deadline_exceeded");
                 let late = json!({ "errors": [{
                     "message": "the request did not finish in time",
                     "extensions": { "code": "UPSTREAM_ERROR" },
                 }] });
-                match operations {
-                    None => Json(late).into_response(),
-                    Some(n) => Json(vec![late; n]).into_response(),
-                }
+                let body = match operations {
+                    None => late,
+                    Some(n) => json!(vec![late; n]),
+                };
+                // No `data`: with application/graphql-response+json that must be an error
+                // status, and the gateway (us) timed out.
+                let status = match media {
+                    MediaType::Json => StatusCode::OK,
+                    MediaType::GraphqlResponse => StatusCode::GATEWAY_TIMEOUT,
+                };
+                (
+                    status,
+                    [(header::CONTENT_TYPE, media.content_type())],
+                    Json(body),
+                )
+                    .into_response()
             }
+        };
+        if detailed() {
+            span.record("duration_ms", in_flight.elapsed().as_secs_f64() * 1e3);
+            span.in_scope(|| {
+                tracing::debug!(status = answer.status().as_u16(), "GraphQL request done")
+            });
         }
+        answer
     }
 
-    async fn run(&self, batch: BatchRequest, deadline: Instant, admission: Admission) -> Response {
-        let mut session = Session::new(deadline, self.0.max_upstream_calls);
+    async fn run(
+        &self,
+        batch: BatchRequest,
+        deadline: Instant,
+        admission: Admission,
+        media: MediaType,
+        request_id: &str,
+    ) -> Response {
+        let mut session =
+            Session::new(deadline, self.0.max_upstream_calls).with_request_id(request_id);
         if let Some(key) = admission.key {
             session = match session.with_key(key) {
                 Ok(session) => session,
@@ -224,64 +299,120 @@ impl Service {
         let execute = |request: async_graphql::Request| {
             self.0
                 .executor
-                .execute(request.data(loaders.clone()).data(caller.clone()))
+                .execute_named(request.data(loaders.clone()).data(caller.clone()))
         };
         // Within a batch, a persisted query that cannot run is that operation's error.
         let run = |mut request: async_graphql::Request| match self.0.apq.resolve(&mut request) {
             Ok(()) => Either::Left(execute(request)),
-            Err(e) => Either::Right(std::future::ready(e.response())),
+            Err(e) => Either::Right(std::future::ready((e.response(), None))),
         };
+        let span = tracing::Span::current();
+        let detailed = detailed();
         let response = match batch {
             BatchRequest::Single(mut request) => {
                 // Alone, said as HTTP errors like any other unreadable request, except
                 // `PersistedQueryNotFound`, which Apollo clients expect with a 200.
                 match self.0.apq.resolve(&mut request) {
                     Err(apq::ApqError::Bad(message)) => {
-                        return bad_request(StatusCode::BAD_REQUEST, message)
+                        return refuse(StatusCode::BAD_REQUEST, message, media);
                     }
                     Err(not_found) => {
-                        return graphql_response(&BatchResponse::Single(not_found.response()))
+                        let answer = BatchResponse::Single(not_found.response());
+                        let mut answer = graphql_response(&answer, media);
+                        *answer.status_mut() = StatusCode::OK;
+                        return answer;
                     }
                     Ok(()) if request.query.trim().is_empty() => {
-                        return bad_request(StatusCode::BAD_REQUEST, "the request has no `query`");
+                        return refuse(
+                            StatusCode::BAD_REQUEST,
+                            "the request has no `query`",
+                            media,
+                        );
                     }
-                    Ok(()) => BatchResponse::Single(execute(request).await),
+                    Ok(()) => {}
                 }
+                let (response, name) = execute(request).await;
+                let outcome = observe(&response, name.as_deref());
+                if detailed {
+                    span.record("operation", log_name(name.as_deref()));
+                    span.record("outcome", outcome);
+                }
+                BatchResponse::Single(response)
             }
             BatchRequest::Batch(requests) => {
                 if requests.is_empty() || requests.len() > self.0.max_batch_size {
-                    return bad_request(
+                    return refuse(
                         StatusCode::BAD_REQUEST,
                         &format!(
                             "a batch must hold between 1 and {} operations (got {})",
                             self.0.max_batch_size,
                             requests.len()
                         ),
+                        media,
                     );
                 }
-                BatchResponse::Batch(join_all(requests.into_iter().map(run)).await)
+                let answers = join_all(requests.into_iter().map(run)).await;
+                let mut outcome = "ok";
+                for (response, name) in &answers {
+                    match observe(response, name.as_deref()) {
+                        "ok" => {}
+                        failed => outcome = failed,
+                    }
+                }
+                if detailed {
+                    span.record("operation", "(batch)");
+                    span.record("outcome", outcome);
+                }
+                BatchResponse::Batch(answers.into_iter().map(|(r, _)| r).collect())
             }
         };
-        graphql_response(&response)
+        if detailed {
+            span.record("upstream_calls", loaders.session().calls_made());
+        }
+        graphql_response(&response, media)
     }
 }
 
-/// A GraphQL answer as async-graphql-axum sends it, serialised with `sonic-rs`: it escapes
-/// strings with SIMD, and a page of photos is mostly strings.
-fn graphql_response(response: &BatchResponse) -> Response {
+/// Whether the `debug` line that ends each GraphQL request is on. The request span's
+/// closing fields (`operation`, `outcome`, `duration_ms`, `upstream_calls`) are written
+/// only then: nothing else shows them, and writing a field into a span costs more than
+/// all the metrics of a request.
+fn detailed() -> bool {
+    tracing::enabled!(tracing::Level::DEBUG)
+}
+
+/// Counts one operation; its outcome.
+fn observe(response: &async_graphql::Response, name: Option<&str>) -> &'static str {
+    let outcome = metrics::outcome_of(response);
+    metrics::graphql_operation(name, outcome);
+    outcome
+}
+
+/// An operation name as logs show it: a plain GraphQL name as it is, others replaced.
+fn log_name(name: Option<&str>) -> &str {
+    match name {
+        None => "(anonymous)",
+        Some(name) if metrics::is_plain_name(name) => name,
+        Some(_) => "(other)",
+    }
+}
+
+/// A GraphQL answer in `media` (see [`media`] for statuses and the `data` entry),
+/// serialised with `sonic-rs`: it escapes strings with SIMD, and a page of photos is
+/// mostly strings.
+fn graphql_response(response: &BatchResponse, media: MediaType) -> Response {
+    let written = media::Body::from(response);
     // Neither can fail on a `Value`: its maps have string keys and its numbers are finite.
-    let body = sonic_rs::to_vec(response)
-        .or_else(|_| serde_json::to_vec(response))
+    let body = sonic_rs::to_vec(&written)
+        .or_else(|_| serde_json::to_vec(&written))
         .unwrap_or_else(|e| {
             tracing::error!(error = %e, "a GraphQL response did not serialise");
             br#"{"errors":[{"message":"the answer could not be written","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}"#.to_vec()
         });
     let mut answer = Response::new(axum::body::Body::from(body));
+    *answer.status_mut() = media.status(response);
     let headers = answer.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/graphql-response+json"),
-    );
+    headers.insert(header::CONTENT_TYPE, media.content_type());
     if response.is_ok() {
         if let Some(value) = response
             .cache_control()
@@ -306,69 +437,130 @@ impl From<async_graphql::ParseRequestError> for Rejection {
 
 impl IntoResponse for Rejection {
     fn into_response(self) -> Response {
+        self.respond(MediaType::Json)
+    }
+}
+
+impl Rejection {
+    /// The refusal, in `media`.
+    fn respond(self, media: MediaType) -> Response {
         use async_graphql::ParseRequestError as E;
-        match self.0 {
-            E::PayloadTooLarge => bad_request(
+        let too_large = |media| {
+            refuse(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "the request body is too large",
-            ),
-            E::InvalidRequest(e) => bad_request(
+                media,
+            )
+        };
+        match self.0 {
+            E::PayloadTooLarge => too_large(media),
+            E::InvalidRequest(e) => refuse(
                 StatusCode::BAD_REQUEST,
                 &format!("the body is not a GraphQL request: {e}"),
+                media,
             ),
-            E::Io(e) if e.to_string().contains("length limit") => bad_request(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "the request body is too large",
-            ),
-            other => bad_request(
+            E::Io(e) if e.to_string().contains("length limit") => too_large(media),
+            other => refuse(
                 StatusCode::BAD_REQUEST,
                 &format!("the request could not be read: {other}"),
+                media,
             ),
         }
     }
 }
 
 fn bad_request(status: StatusCode, message: &str) -> Response {
-    let body =
-        json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }] });
-    (status, Json(body)).into_response()
+    refuse(status, message, MediaType::Json)
 }
 
-async fn graphql_post(
-    State(service): State<Service>,
-    admission: Option<Extension<Admission>>,
-    request: GraphQLBatchRequest<Rejection>,
-) -> Response {
+/// A request to `/graphql` refused before any operation ran, with a GraphQL-shaped body in
+/// `media`, and counted.
+fn refuse(status: StatusCode, message: &str, media: MediaType) -> Response {
+    metrics::graphql_refused(match status {
+        StatusCode::NOT_ACCEPTABLE => "not_acceptable",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        _ => "bad_request",
+    });
+    let body =
+        json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }] });
+    (
+        status,
+        [(header::CONTENT_TYPE, media.content_type())],
+        Json(body),
+    )
+        .into_response()
+}
+
+/// The answer to a request whose `Accept` allows no media type we write.
+fn not_acceptable() -> Response {
+    refuse(
+        StatusCode::NOT_ACCEPTABLE,
+        "the Accept header allows neither application/graphql-response+json nor application/json",
+        MediaType::Json,
+    )
+}
+
+async fn graphql_post(State(service): State<Service>, request: Request) -> Response {
     // The gate always admits before this runs; without its word, nothing executes.
-    let Some(Extension(admission)) = admission else {
+    let Some(admission) = gate::admission(&request) else {
         return gate::unauthenticated(Refusal::Missing, service.0.gate.forwarding());
     };
-    service.execute(request.into_inner(), admission).await
+    let Some(media) = media::negotiate(request.headers()) else {
+        return not_acceptable();
+    };
+    if !media::is_json_body(request.headers()) {
+        return refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "a POST to /graphql must have Content-Type: application/json",
+            media,
+        );
+    }
+    let request_id = request_id::of(request.headers()).to_owned();
+    match GraphQLBatchRequest::<Rejection>::from_request(request, &()).await {
+        Ok(batch) => {
+            service
+                .execute(batch.into_inner(), admission, media, &request_id)
+                .await
+        }
+        Err(rejection) => rejection.respond(media),
+    }
 }
 
 /// `GET /graphql`: a query in the URL, or, for a browser asking for a page, GraphiQL.
 async fn graphql_get(State(service): State<Service>, request: Request) -> Response {
-    if !names_an_operation(request.uri()) {
-        if wants_html(request.headers()) {
-            if !service.0.playground {
-                return bad_request(
-                    StatusCode::NOT_ACCEPTABLE,
-                    "GraphiQL is switched off here (--no-playground): send a GraphQL request",
-                );
-            }
-            return graphiql().await.into_response();
+    let names_one = names_an_operation(request.uri());
+    if !names_one && wants_html(request.headers()) {
+        if !service.0.playground {
+            return refuse(
+                StatusCode::NOT_ACCEPTABLE,
+                "GraphiQL is switched off here (--no-playground): send a GraphQL request",
+                MediaType::Json,
+            );
         }
-        return bad_request(
+        return graphiql().await.into_response();
+    }
+    let Some(media) = media::negotiate(request.headers()) else {
+        return not_acceptable();
+    };
+    if !names_one {
+        return refuse(
             StatusCode::BAD_REQUEST,
             "GET /graphql needs a `query` parameter (or a browser's Accept: text/html for GraphiQL)",
+            media,
         );
     }
     let Some(admission) = gate::admission(&request) else {
         return gate::unauthenticated(Refusal::Missing, service.0.gate.forwarding());
     };
+    let request_id = request_id::of(request.headers()).to_owned();
     match GraphQLBatchRequest::<Rejection>::from_request(request, &()).await {
-        Ok(batch) => service.execute(batch.into_inner(), admission).await,
-        Err(rejection) => rejection.into_response(),
+        Ok(batch) => {
+            service
+                .execute(batch.into_inner(), admission, media, &request_id)
+                .await
+        }
+        Err(rejection) => rejection.respond(media),
     }
 }
 

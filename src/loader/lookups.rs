@@ -14,6 +14,8 @@ use crate::upstream::{
 
 /// What one kind of lookup fetches, and how.
 pub trait Lookup: Send + Sync + 'static {
+    /// The loader's name in metrics.
+    const NAME: &'static str;
     type Key: Clone + Eq + std::hash::Hash + std::fmt::Debug + Send + Sync;
     type Value: Clone + Send + Sync;
 
@@ -34,6 +36,7 @@ pub struct On<'a> {
 pub struct PhotoLookup;
 
 impl Lookup for PhotoLookup {
+    const NAME: &'static str = "photos";
     type Key = PhotoId;
     type Value = Option<Arc<LivePhoto>>;
 
@@ -51,6 +54,7 @@ impl Lookup for PhotoLookup {
 pub struct ClientLookup;
 
 impl Lookup for ClientLookup {
+    const NAME: &'static str = "clients";
     type Key = ClientId;
     type Value = Option<Arc<ClientDetails>>;
 
@@ -63,6 +67,7 @@ impl Lookup for ClientLookup {
 pub struct DownloadLookup;
 
 impl Lookup for DownloadLookup {
+    const NAME: &'static str = "downloads";
     type Key = PhotoId;
     type Value = Arc<LivePhotoDownload>;
 
@@ -100,6 +105,7 @@ pub struct LookupBatcher<L> {
 
 impl<L: Lookup> BatchFn<L::Key, Loaded<L::Value>> for LookupBatcher<L> {
     async fn load(&mut self, keys: &[L::Key]) -> HashMap<L::Key, Loaded<L::Value>> {
+        crate::metrics::loader_batch(L::NAME, keys.len());
         let on = On {
             upstream: &self.upstream,
             session: &self.session,

@@ -54,6 +54,11 @@ impl Loaders {
         }
     }
 
+    /// The request's session (its deadline, budget and request id).
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
     /// One window of a list.
     pub async fn page(&self, key: PageKey) -> SliceResult {
         let _pending = self.listed.pending();

@@ -158,6 +158,7 @@ pub struct Batcher {
 
 impl BatchFn<PageKey, SliceResult> for Batcher {
     async fn load(&mut self, keys: &[PageKey]) -> HashMap<PageKey, SliceResult> {
+        crate::metrics::loader_batch("pages", keys.len());
         let mut by_list: HashMap<&ListId, Vec<&Ask>> = HashMap::new();
         for key in keys {
             by_list.entry(&key.list).or_default().push(&key.ask);

@@ -16,8 +16,8 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use async_graphql::{
-    EmptyMutation, EmptySubscription, Request, Response, SDLExportOptions, Schema, SchemaBuilder,
-    ValidationMode,
+    parser::types::DocumentOperations, EmptyMutation, EmptySubscription, Name, Request, Response,
+    SDLExportOptions, Schema, SchemaBuilder, ValidationMode,
 };
 
 mod client;
@@ -130,17 +130,31 @@ impl Executor {
     }
 
     /// Runs one operation; the request carries its [`Loaders`](crate::loader::Loaders) in its data.
-    pub async fn execute(&self, mut request: Request) -> Response {
+    pub async fn execute(&self, request: Request) -> Response {
+        self.execute_named(request).await.0
+    }
+
+    /// [`Executor::execute`], and the name of the operation it ran (or would have): the
+    /// request's `operationName`, else the name of the document's only operation; `None`
+    /// for an anonymous one. For metrics and logs; the caller bounds and checks it.
+    pub async fn execute_named(&self, mut request: Request) -> (Response, Option<Name>) {
+        let asked = request.operation_name.as_deref().map(Name::new);
         let (prepared, operation) = match self.conventions.prepare(&mut request) {
             Ok(prepared) => (prepared, request.operation_name.clone()),
-            Err(error) => return Response::from_errors(vec![*error]),
+            Err(error) => return (Response::from_errors(vec![*error]), asked),
         };
+        let name = asked.or_else(|| match &prepared.document.operations {
+            DocumentOperations::Multiple(operations) if operations.len() == 1 => {
+                operations.keys().next().cloned()
+            }
+            _ => None,
+        });
         if !self.introspection {
             if let Some(pos) = introspection::selected(&prepared.document) {
                 let message = "introspection (`__schema`, `__type`) is disabled on this server";
                 let refused =
                     error::server_error(Code::GraphqlValidationFailed, message, Some(pos));
-                return Response::from_errors(vec![refused]);
+                return (Response::from_errors(vec![refused]), name);
             }
         }
         let checked = self.conventions.check_variables(
@@ -149,7 +163,7 @@ impl Executor {
             &request.variables,
         );
         if let Err(error) = checked {
-            return Response::from_errors(vec![*error]);
+            return (Response::from_errors(vec![*error]), name);
         }
         let validated = prepared.is_validated();
         let schema = if validated { &self.fast } else { &self.strict };
@@ -160,7 +174,7 @@ impl Executor {
         }
         self.conventions
             .finish(&mut response, &prepared.document, operation.as_deref());
-        response
+        (response, name)
     }
 }
 

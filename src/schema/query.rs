@@ -38,7 +38,7 @@ impl Query {
         // A client the caller's token does not list: FORBIDDEN here, before any upstream call.
         let caller = data::<Caller>(ctx)?;
         if !caller.may_read(id.as_str()) {
-            // metrics: auth_refused("client_out_of_scope")
+            crate::metrics::auth_refused("client_out_of_scope");
             return Err(error(
                 Code::Forbidden,
                 format!("this token may not read client `{id}`"),
@@ -67,7 +67,7 @@ impl Query {
         // withheld (a scoped caller pays for the lookup that tells).
         let caller = data::<Caller>(ctx)?;
         if !caller.may_read(&photo.client_id) {
-            // metrics: auth_refused("client_out_of_scope")
+            crate::metrics::auth_refused("client_out_of_scope");
             return Err(error(
                 Code::Forbidden,
                 format!(

@@ -80,6 +80,7 @@ impl Upstream {
                 (Instant::now() + wait < deadline).then_some(wait)
             })
             .notify(|error, wait| {
+                crate::metrics::upstream_retry(endpoint.name());
                 tracing::debug!(endpoint = endpoint.name(), %error, ?wait, "retrying ComplyCube");
             })
             .await
@@ -93,6 +94,8 @@ impl Upstream {
         session: &Session,
         read: impl Fn(Vec<u8>) -> Result<T, Error>,
     ) -> Result<T, Error> {
+        // Timed from the connection slot on: waiting for one is queueing, not ComplyCube.
+        let mut sent = None;
         let outcome = tokio::time::timeout_at(session.deadline(), async {
             // Every attempt spends the key's rate budget, retries too: a slot first (no
             // permit is held while waiting for one), within the deadline and the queue
@@ -107,11 +110,14 @@ impl Upstream {
                 self.permits.acquire().await.map_err(|_| {
                     Error::Unreachable("the upstream client is shutting down".into())
                 })?;
+            sent = Some(Instant::now());
             self.send(endpoint, session).await
         })
         .await
-        .unwrap_or(Err(Error::Timeout))
-        .and_then(read);
+        .unwrap_or(Err(Error::Timeout));
+        let status = outcome.as_ref().map_or(0, |(status, _)| *status);
+        let outcome = outcome.and_then(|(_, body)| read(body));
+        observe(endpoint, status, &outcome, sent);
         // The key this request used: the caller's own in forwarding mode, else the server's.
         let key = session
             .key
@@ -124,7 +130,12 @@ impl Upstream {
         })
     }
 
-    async fn send(&self, endpoint: &Endpoint<'_>, session: &Session) -> Result<Vec<u8>, Error> {
+    /// The status and body of a 2xx answer.
+    async fn send(
+        &self,
+        endpoint: &Endpoint<'_>,
+        session: &Session,
+    ) -> Result<(u16, Vec<u8>), Error> {
         let mut request = self.http.get(endpoint.url(self));
         let auth = session
             .key
@@ -148,8 +159,40 @@ impl Upstream {
                 retry_after,
             });
         }
-        Ok(body)
+        Ok((status.as_u16(), body))
     }
+}
+
+/// Counts one attempt by endpoint and what it came to, and logs it at debug level (the
+/// endpoint's name, never its URL: a list's query string names the client and filters).
+fn observe<T>(
+    endpoint: &Endpoint<'_>,
+    ok_status: u16,
+    outcome: &Result<T, Error>,
+    sent: Option<Instant>,
+) {
+    use crate::metrics::UpstreamStatus;
+    let status = match outcome {
+        Ok(_) => UpstreamStatus::Code(ok_status),
+        Err(Error::Status { status, .. }) => UpstreamStatus::Code(*status),
+        Err(Error::Timeout) => UpstreamStatus::Timeout,
+        Err(Error::Unreachable(_)) => UpstreamStatus::Unreachable,
+        Err(Error::Throttled { .. }) => UpstreamStatus::Throttled,
+        Err(
+            Error::InvalidResponse(_)
+            | Error::TooLarge { .. }
+            | Error::ImageTooLarge { .. }
+            | Error::TooManyCalls { .. },
+        ) => UpstreamStatus::Invalid,
+    };
+    let took = sent.map(|sent| sent.elapsed());
+    crate::metrics::upstream_request(endpoint.name(), status, took);
+    tracing::debug!(
+        endpoint = endpoint.name(),
+        %status,
+        duration_ms = took.map(|t| t.as_secs_f64() * 1e3),
+        "ComplyCube call"
+    );
 }
 
 async fn read_body(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, Error> {

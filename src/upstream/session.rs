@@ -70,6 +70,11 @@ impl Session {
         self.forwarded_seal.as_ref()
     }
 
+    /// Calls taken from the budget so far (retries not counted): for logs.
+    pub fn calls_made(&self) -> usize {
+        self.max_calls - self.calls_left.load(Ordering::Relaxed)
+    }
+
     pub fn deadline(&self) -> Instant {
         self.deadline
     }
@@ -102,5 +107,6 @@ mod tests {
         ));
         session.reserve(2).unwrap();
         assert!(session.reserve(1).is_err());
+        assert_eq!(session.calls_made(), 5);
     }
 }

@@ -501,3 +501,21 @@ async fn a_scoped_token_gets_forbidden_for_another_clients_photo() {
     // The lookup that told whose photo it is, and nothing after it (no image).
     assert_eq!(app.sim.request_log(), vec![format!("/livePhotos/{theirs}")]);
 }
+
+#[tokio::test]
+async fn refusals_are_counted_by_reason() {
+    use crate::ops::{sample, scrape};
+    let app = gated(None, |_| {}).await;
+    let series =
+        |reason: &str| format!(r#"complycube_graphql_auth_refusals_total{{reason="{reason}"}}"#);
+    let before = scrape(&app).await;
+    post_as(&app, None, total_of(THREE)).await;
+    post_as(&app, Some("Bearer not-a-token-at-all"), total_of(THREE)).await;
+    let scoped = hs256(SECRET.as_bytes(), &claims(json!({ "client_ids": [THREE] })));
+    post_as(&app, Some(&bearer(&scoped)), total_of(SEVEN)).await;
+    let after = scrape(&app).await;
+    for reason in ["missing", "invalid", "client_out_of_scope"] {
+        let moved = sample(&after, &series(reason)) - sample(&before, &series(reason));
+        assert!(moved >= 1.0, "{reason}: {moved}");
+    }
+}

@@ -403,3 +403,64 @@ async fn an_unreachable_redis_is_logged_without_its_password_and_the_budget_fall
     assert!(!log.contains("hunter2"), "the log holds the Redis password");
     assert!(!log.contains(TEST_KEY), "the log holds the key");
 }
+
+#[tokio::test]
+async fn json_logs_are_one_object_per_line_with_the_request_span() {
+    let (_sim, sim_addr) = spawn_simulator().await;
+    let upstream = format!("http://{sim_addr}/v1");
+    let running = start(
+        &["--upstream-url", &upstream, "--log-format", "json"],
+        &[
+            ("COMPLYCUBE_API_KEY", TEST_KEY),
+            ("RUST_LOG", "info,complycube_graphql=debug"),
+            ("ALLOW_UNAUTHENTICATED", "true"),
+        ],
+    )
+    .await;
+    let response = reqwest::Client::new()
+        .post(format!("http://{}/graphql", running.addr))
+        .header("x-request-id", "json-log-probe-1")
+        .json(&json!({
+            "query": format!(r#"query JsonLogProbe {{ client(id: "{THREE}") {{ livePhotos(first: 2) {{ totalCount }} }} }}"#)
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-request-id"], "json-log-probe-1");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body["data"]["client"]["livePhotos"]["totalCount"], 3,
+        "{body}"
+    );
+    let log = running.stop().await;
+    assert!(!log.contains(TEST_KEY), "the log holds the key");
+    let lines: Vec<Value> = log
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    assert!(lines
+        .iter()
+        .all(|l| l["timestamp"].is_string() && l["level"].is_string()));
+    let done = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "GraphQL request done")
+        .unwrap_or_else(|| panic!("a line per request at debug level: {log}"));
+    let span = &done["span"];
+    assert_eq!(span["name"], "graphql");
+    assert_eq!(span["request_id"], "json-log-probe-1");
+    assert_eq!(span["operation"], "JsonLogProbe");
+    assert_eq!(span["outcome"], "ok");
+    assert_eq!(span["upstream_calls"], 1);
+    assert!(span["duration_ms"].as_f64().is_some(), "{done}");
+    let call = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "ComplyCube call")
+        .unwrap_or_else(|| panic!("a line per upstream call: {log}"));
+    assert_eq!(call["fields"]["endpoint"], "list_live_photos");
+    assert_eq!(call["fields"]["status"], "200");
+    assert_eq!(call["span"]["request_id"], "json-log-probe-1");
+    assert!(
+        !log.contains("clientId="),
+        "no upstream query strings in the log"
+    );
+}

@@ -270,12 +270,30 @@ async fn a_call_with_no_slot_in_time_fails_at_once_and_sends_nothing() {
         post_one_call(http.clone(), addr).await,
         Outcome::Ok
     ));
-    // The next slot is 2 s away, beyond the 300 ms this call may wait.
+    let refusals = async || {
+        let text = reqwest::get(format!("http://{addr}/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        crate::ops::sample(
+            &text,
+            "complycube_graphql_upstream_rate_budget_refusals_total",
+        )
+    };
+    let counted = refusals().await;
+    // The next slot is 2 s away, beyond the 300 ms this call may wait: it does not wait
+    // for it (a generous bound, far below the slot, so load cannot fail it).
     let start = Instant::now();
     let refused = post_one_call(http, addr).await;
     assert!(matches!(refused, Outcome::RateLimited(2)), "{refused:?}");
-    assert!(start.elapsed() < Duration::from_millis(300), "not at once");
+    assert!(
+        start.elapsed() < Duration::from_millis(1900),
+        "it waited for the slot"
+    );
     assert_eq!(sim.request_count(), 1, "the refused call sent nothing");
+    assert!(refusals().await > counted, "the refusal is counted");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

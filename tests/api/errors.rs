@@ -306,8 +306,13 @@ async fn bodies_that_are_not_graphql_are_4xx_not_5xx() {
             .unwrap();
         let status = response.status().as_u16();
         let text = response.text().await.unwrap();
+        // A body not declared as JSON is refused for its media type (415) before it is read.
+        let expected: &[u16] = match content_type {
+            "application/json" => &[400, 413],
+            _ => &[415],
+        };
         assert!(
-            status == 400 || status == 413,
+            expected.contains(&status),
             "{status} for {body:.40}: {text}"
         );
         let json: Value =

@@ -133,7 +133,7 @@ pub struct RateBudget {
     queue_timeout: Duration,
     place: Place,
     /// Calls refused because no slot came in time.
-    // metrics: a counter, e.g. `upstream_rate_budget_refusals_total`.
+    // Also counted in `upstream_rate_budget_refusals_total`.
     refusals: AtomicU64,
 }
 
@@ -172,6 +172,11 @@ impl RateBudget {
             ));
         }
         let gcra = Gcra::new(rate, settings.burst());
+        crate::metrics::rate_budget_mode(if redis_url.is_some() {
+            "redis"
+        } else {
+            "local"
+        });
         let place = match redis_url {
             None => Place::Local(LocalLimiter::new(gcra)),
             Some(url) => Place::Shared(Box::new(Shared {
@@ -210,7 +215,7 @@ impl RateBudget {
     }
 
     /// Where slots are taken right now.
-    // metrics: a gauge per mode (1 for the one in force), e.g. `upstream_rate_budget_mode`.
+    // Also shown as the gauge `upstream_rate_budget_mode`.
     pub fn mode(&self) -> BudgetMode {
         match &self.place {
             Place::Local(_) => BudgetMode::Local,
@@ -220,7 +225,7 @@ impl RateBudget {
     }
 
     /// How many times Redis stopped answering and the fallback took over.
-    // metrics: a counter, e.g. `upstream_rate_budget_fallbacks_total`.
+    // Also counted in `upstream_rate_budget_fallbacks_total`.
     pub fn outages(&self) -> u64 {
         match &self.place {
             Place::Local(_) => 0,
@@ -250,6 +255,7 @@ impl RateBudget {
             }
             Err(retry_after) => {
                 self.refusals.fetch_add(1, Ordering::Relaxed);
+                crate::metrics::rate_budget_refused();
                 Err(Error::Throttled { retry_after })
             }
         }
@@ -332,6 +338,8 @@ impl Shared {
             .store(now_ms + PROBE_EVERY.as_millis() as u64, Ordering::SeqCst);
         if !self.down.swap(true, Ordering::SeqCst) {
             self.outages.fetch_add(1, Ordering::Relaxed);
+            crate::metrics::rate_budget_fell_back();
+            crate::metrics::rate_budget_mode("fallback");
             tracing::warn!(
                 redis = %self.url,
                 %error,
@@ -343,6 +351,7 @@ impl Shared {
 
     fn up(&self) {
         if self.down.swap(false, Ordering::SeqCst) {
+            crate::metrics::rate_budget_mode("redis");
             tracing::info!(
                 redis = %self.url,
                 "Redis answers again: the upstream rate budget is shared again"

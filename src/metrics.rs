@@ -1,0 +1,693 @@
+//! Prometheus metrics: what `GET /metrics` shows, and the calls that move them.
+//!
+//! Series (every name starts with `complycube_graphql_`):
+//!
+//! | series | labels | what |
+//! |---|---|---|
+//! | `graphql_requests_total` | `operation`, `outcome` | GraphQL operations (each operation of a batch counts once), and refusals before any (`operation="(none)"`) |
+//! | `graphql_request_duration_seconds` | | one HTTP request to `/graphql`, batch and upstream calls included |
+//! | `graphql_requests_in_flight` | | HTTP requests to `/graphql` being answered |
+//! | `upstream_requests_total` | `endpoint`, `status` | HTTP requests to ComplyCube, each retry included: `status` is the code, or `timeout`, `unreachable`, `invalid` |
+//! | `upstream_retries_total` | `endpoint` | retries of those |
+//! | `upstream_request_duration_seconds` | `endpoint` | one request to ComplyCube, from the connection slot to its last byte |
+//! | `loader_batch_size` | `loader` | windows (`pages`) or ids (`photos`, `clients`, `downloads`) a loader fetched together |
+//! | `auth_refusals_total` | `reason` | requests refused by authentication, by [`AUTH_REFUSAL_REASONS`] |
+//! | `upstream_rate_budget_refusals_total` | | upstream calls not sent: the key's rate budget had no slot in time |
+//! | `upstream_rate_budget_fallbacks_total` | | times Redis stopped answering and the rate budget fell back to this replica's share |
+//! | `upstream_rate_budget_mode` | `mode` | 1 for where slots are taken now: `local`, `redis` or `fallback` |
+//! | `cache_redis_outages_total` | | times the cache's Redis stopped answering (the in-process cache goes on) |
+//!
+//! The one thing to know: every label has a bounded set of values, and none ever holds a
+//! key, a token or an id. Operation names are the first [`MAX_OPERATION_NAMES`] distinct
+//! valid names this process saw; later ones, and any that is not a plain GraphQL name of
+//! at most [`MAX_OPERATION_NAME_LENGTH`] characters, count as `(other)`.
+//!
+//! Why `prometheus-client` rather than the `metrics` facade with its Prometheus exporter:
+//! on the hot path both come down to an atomic add behind a read-locked hash lookup of the
+//! labels, but the facade adds a `dyn Recorder` call and builds a `Key` (an allocation
+//! for owned label values, and a hash) on every macro call, and its exporter brings
+//! `metrics-util`, `quanta` and a sketch crate into the build. Here a counter is one
+//! `AtomicU64`, a family lookup hashes two short labels, and the text encoder is built in.
+//! The registry is one per process (a `static`), as the facade's recorder would be, so
+//! code anywhere (the upstream path, the loaders, authentication) can count without
+//! plumbing.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, LazyLock, RwLock},
+    time::Duration,
+};
+
+use prometheus_client::{
+    encoding::{text::encode, EncodeLabelSet, EncodeLabelValue, LabelValueEncoder},
+    metrics::{
+        counter::Counter,
+        family::Family,
+        gauge::Gauge,
+        histogram::{exponential_buckets, Histogram},
+    },
+    registry::{Registry, Unit},
+};
+
+/// Most distinct operation names given their own label value.
+pub const MAX_OPERATION_NAMES: usize = 100;
+/// Longest operation name given its own label value.
+pub const MAX_OPERATION_NAME_LENGTH: usize = 64;
+
+/// The `reason` label values of `auth_refusals_total`; any other reason counts as `other`.
+pub const AUTH_REFUSAL_REASONS: &[&str] = &[
+    // No credentials where some are required.
+    "missing",
+    // An `Authorization` header that is not `Bearer <token>` (or not a usable key).
+    "malformed",
+    // A token that is not a valid static token or JWT (signature, algorithm, issuer,
+    // audience, unknown key).
+    "invalid",
+    // A JWT past its `exp` (or before its `nbf`).
+    "expired",
+    // A valid token asking for a client it does not list (FORBIDDEN at that field).
+    "client_out_of_scope",
+];
+
+/// The content type of [`render`]'s text.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Counts a request refused by authentication. `reason` is one of
+/// [`AUTH_REFUSAL_REASONS`]; anything else counts as `other`.
+pub fn auth_refused(reason: &'static str) {
+    let reason = if AUTH_REFUSAL_REASONS.contains(&reason) {
+        reason
+    } else {
+        "other"
+    };
+    METRICS
+        .auth_refusals
+        .get_or_create(&Reason { reason })
+        .inc();
+}
+
+/// Counts one GraphQL operation. `name` is the operation's name as the document or the
+/// request gives it (`None`: anonymous); `outcome` is [`outcome_of`] its response.
+pub fn graphql_operation(name: Option<&str>, outcome: &'static str) {
+    let metrics = &*METRICS;
+    let failed = |operation: &Arc<str>| {
+        metrics
+            .graphql_requests
+            .get_or_create(&GraphqlLabels {
+                operation: OperationName(operation.clone()),
+                outcome,
+            })
+            .inc();
+    };
+    match name {
+        None if outcome == "ok" => {
+            metrics.anonymous_ok.inc();
+        }
+        None => failed(&ANONYMOUS),
+        Some(name) => metrics
+            .operations
+            .with(name, &metrics.graphql_requests, |label, ok| {
+                if outcome == "ok" {
+                    ok.inc();
+                } else {
+                    failed(label);
+                }
+            }),
+    }
+}
+
+/// Counts a request to `/graphql` refused before any operation ran (`outcome` names why:
+/// `bad_request`, `not_acceptable`, `unsupported_media_type`, `payload_too_large`,
+/// `deadline_exceeded`).
+pub fn graphql_refused(outcome: &'static str) {
+    METRICS
+        .graphql_requests
+        .get_or_create(&GraphqlLabels {
+            operation: OperationName(NONE.clone()),
+            outcome,
+        })
+        .inc();
+}
+
+/// How an operation ended, for the `outcome` label: `ok`, or the code of its first error
+/// in lower case (`bad_user_input`, `upstream_error`, `graphql_parse_failed`, ...).
+pub fn outcome_of(response: &async_graphql::Response) -> &'static str {
+    let Some(error) = response.errors.first() else {
+        return "ok";
+    };
+    let code = error
+        .extensions
+        .as_ref()
+        .and_then(|e| e.get("code"))
+        .and_then(|c| match c {
+            async_graphql::Value::String(s) => Some(s.as_str()),
+            _ => None,
+        });
+    match code {
+        Some("BAD_USER_INPUT") => "bad_user_input",
+        Some("UNAUTHENTICATED") => "unauthenticated",
+        Some("FORBIDDEN") => "forbidden",
+        Some("NOT_FOUND") => "not_found",
+        Some("RATE_LIMITED") => "rate_limited",
+        Some("UPSTREAM_ERROR") => "upstream_error",
+        Some("GRAPHQL_PARSE_FAILED") => "graphql_parse_failed",
+        Some("GRAPHQL_VALIDATION_FAILED") => "graphql_validation_failed",
+        Some("INTERNAL_SERVER_ERROR") => "internal_server_error",
+        _ => "other_error",
+    }
+}
+
+/// Counts an HTTP request to `/graphql` as in flight until dropped, then records how long
+/// it took.
+pub fn graphql_request_started() -> InFlight {
+    METRICS.in_flight.inc();
+    InFlight {
+        started: tokio::time::Instant::now(),
+    }
+}
+
+/// See [`graphql_request_started`].
+pub struct InFlight {
+    started: tokio::time::Instant,
+}
+
+impl InFlight {
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        METRICS.in_flight.dec();
+        METRICS
+            .graphql_duration
+            .observe(self.started.elapsed().as_secs_f64());
+    }
+}
+
+/// What one request to ComplyCube came to, for the `status` label.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UpstreamStatus {
+    /// The HTTP status it answered (a 2xx whose body was unusable is `Invalid`).
+    Code(u16),
+    /// No answer by the deadline or the request's timeout.
+    Timeout,
+    /// No connection, or it broke.
+    Unreachable,
+    /// An answer that could not be used: unreadable, too large, or wrong.
+    Invalid,
+    /// Not sent: the key's rate budget had no slot in time.
+    Throttled,
+}
+
+impl std::fmt::Display for UpstreamStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Code(code) => write!(f, "{code}"),
+            Self::Timeout => f.write_str("timeout"),
+            Self::Unreachable => f.write_str("unreachable"),
+            Self::Invalid => f.write_str("invalid"),
+            Self::Throttled => f.write_str("throttled"),
+        }
+    }
+}
+
+impl EncodeLabelValue for UpstreamStatus {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+        use std::fmt::Write;
+        write!(encoder, "{self}")
+    }
+}
+
+/// Counts one request to ComplyCube (each retry is one), and how long it took when it was
+/// sent at all.
+pub fn upstream_request(endpoint: &'static str, status: UpstreamStatus, took: Option<Duration>) {
+    let metrics = &*METRICS;
+    let known = ENDPOINTS.iter().position(|e| *e == endpoint);
+    match known {
+        Some(i) if status == UpstreamStatus::Code(200) => {
+            metrics.endpoints[i].ok.inc();
+        }
+        _ => {
+            metrics
+                .upstream_requests
+                .get_or_create(&UpstreamLabels { endpoint, status })
+                .inc();
+        }
+    }
+    let Some(took) = took else { return };
+    match known {
+        Some(i) => metrics.endpoints[i].duration.observe(took.as_secs_f64()),
+        None => metrics
+            .upstream_duration
+            .get_or_create(&Endpoint { endpoint })
+            .observe(took.as_secs_f64()),
+    }
+}
+
+/// Counts a retry of a request to ComplyCube.
+pub fn upstream_retry(endpoint: &'static str) {
+    METRICS
+        .upstream_retries
+        .get_or_create(&Endpoint { endpoint })
+        .inc();
+}
+
+/// Records how many keys a loader's batch held (`loader`: `pages`, `photos`, `clients`,
+/// `downloads`).
+pub fn loader_batch(loader: &'static str, keys: usize) {
+    let metrics = &*METRICS;
+    match LOADERS.iter().position(|l| *l == loader) {
+        Some(i) => metrics.loaders[i].observe(keys as f64),
+        None => metrics
+            .loader_batch_size
+            .get_or_create(&Loader { loader })
+            .observe(keys as f64),
+    }
+}
+
+/// An upstream call the rate budget refused (nothing was sent).
+pub fn rate_budget_refused() {
+    METRICS.budget_refusals.inc();
+}
+
+/// Redis stopped answering the rate budget, which fell back to this replica's share.
+pub fn rate_budget_fell_back() {
+    METRICS.budget_fallbacks.inc();
+}
+
+/// Where the rate budget takes slots now: `local`, `redis` or `fallback`.
+pub fn rate_budget_mode(mode: &'static str) {
+    for known in MODES {
+        METRICS
+            .budget_mode
+            .get_or_create(&Mode { mode: known })
+            .set(i64::from(known == mode));
+    }
+}
+
+/// The cache's Redis stopped answering.
+pub fn cache_redis_down() {
+    METRICS.cache_redis_outages.inc();
+}
+
+const MODES: [&str; 3] = ["local", "redis", "fallback"];
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Mode {
+    mode: &'static str,
+}
+
+/// The metrics in the OpenMetrics text format, which Prometheus scrapes.
+pub fn render() -> String {
+    let mut text = String::with_capacity(8 * 1024);
+    if let Err(e) = encode(&mut text, &METRICS.registry) {
+        tracing::error!(error = %e, "the metrics did not encode");
+    }
+    text
+}
+
+static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
+static ANONYMOUS: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("(anonymous)"));
+static NONE: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("(none)"));
+static OTHER: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("(other)"));
+
+/// The upstream endpoints ([`crate::upstream::Endpoint::name`]) and the loaders, whose
+/// common series are looked up once, at start: on the hot path a request then costs an
+/// atomic add and a histogram update, no hashing. Other names still count, by lookup.
+const ENDPOINTS: [&str; 4] = [
+    "list_live_photos",
+    "get_live_photo",
+    "download_live_photo",
+    "get_client",
+];
+const LOADERS: [&str; 4] = ["pages", "photos", "clients", "downloads"];
+
+/// An endpoint's series for its common case.
+struct EndpointSeries {
+    /// `upstream_requests_total{endpoint, status="200"}`.
+    ok: Counter,
+    /// `upstream_request_duration_seconds{endpoint}`.
+    duration: Histogram,
+}
+
+struct Metrics {
+    registry: Registry,
+    budget_refusals: Counter,
+    budget_fallbacks: Counter,
+    budget_mode: Family<Mode, Gauge>,
+    cache_redis_outages: Counter,
+    graphql_requests: Family<GraphqlLabels, Counter>,
+    graphql_duration: Histogram,
+    in_flight: Gauge,
+    upstream_requests: Family<UpstreamLabels, Counter>,
+    upstream_retries: Family<Endpoint, Counter>,
+    upstream_duration: Family<Endpoint, Histogram, fn() -> Histogram>,
+    loader_batch_size: Family<Loader, Histogram, fn() -> Histogram>,
+    auth_refusals: Family<Reason, Counter>,
+    operations: OperationNames,
+    /// `graphql_requests_total{operation="(anonymous)", outcome="ok"}`.
+    anonymous_ok: Counter,
+    endpoints: [EndpointSeries; 4],
+    /// `loader_batch_size{loader}` of [`LOADERS`].
+    loaders: [Histogram; 4],
+}
+
+/// Latency buckets, in seconds: 1 ms to the default request deadline.
+const LATENCY_BUCKETS: [f64; 14] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0,
+];
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(LATENCY_BUCKETS)
+}
+
+/// 1, 2, 4, ... 1024: a loader batches at most 1024 keys.
+fn batch_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(1.0, 2.0, 11))
+}
+
+impl Metrics {
+    fn new() -> Self {
+        let mut registry = Registry::with_prefix("complycube_graphql");
+        let graphql_requests = Family::<GraphqlLabels, Counter>::default();
+        registry.register(
+            "graphql_requests",
+            "GraphQL operations by operation name and outcome",
+            graphql_requests.clone(),
+        );
+        let graphql_duration = latency_histogram();
+        registry.register_with_unit(
+            "graphql_request_duration",
+            "Time to answer one HTTP request to /graphql",
+            Unit::Seconds,
+            graphql_duration.clone(),
+        );
+        let in_flight = Gauge::default();
+        registry.register(
+            "graphql_requests_in_flight",
+            "HTTP requests to /graphql being answered",
+            in_flight.clone(),
+        );
+        let upstream_requests = Family::<UpstreamLabels, Counter>::default();
+        registry.register(
+            "upstream_requests",
+            "Requests to ComplyCube by endpoint and status (retries included)",
+            upstream_requests.clone(),
+        );
+        let upstream_retries = Family::<Endpoint, Counter>::default();
+        registry.register(
+            "upstream_retries",
+            "Retries of requests to ComplyCube",
+            upstream_retries.clone(),
+        );
+        let upstream_duration: Family<Endpoint, Histogram, fn() -> Histogram> =
+            Family::new_with_constructor(latency_histogram);
+        registry.register_with_unit(
+            "upstream_request_duration",
+            "Time of one request to ComplyCube, to the last byte of its body",
+            Unit::Seconds,
+            upstream_duration.clone(),
+        );
+        let loader_batch_size: Family<Loader, Histogram, fn() -> Histogram> =
+            Family::new_with_constructor(batch_histogram);
+        registry.register(
+            "loader_batch_size",
+            "Keys a loader fetched together: windows for pages, ids for lookups",
+            loader_batch_size.clone(),
+        );
+        let auth_refusals = Family::<Reason, Counter>::default();
+        registry.register(
+            "auth_refusals",
+            "Requests refused by authentication, by reason",
+            auth_refusals.clone(),
+        );
+        // Every reason shows from the start, at zero, so alerts need no `absent()`.
+        for &reason in AUTH_REFUSAL_REASONS.iter().chain(&["other"]) {
+            drop(auth_refusals.get_or_create(&Reason { reason }));
+        }
+        let ok = |operation: &Arc<str>| {
+            graphql_requests
+                .get_or_create(&GraphqlLabels {
+                    operation: OperationName(operation.clone()),
+                    outcome: "ok",
+                })
+                .clone()
+        };
+        let anonymous_ok = ok(&ANONYMOUS);
+        let operations = OperationNames {
+            known: RwLock::default(),
+            other_ok: ok(&OTHER),
+        };
+        let endpoints = ENDPOINTS.map(|endpoint| EndpointSeries {
+            ok: upstream_requests
+                .get_or_create(&UpstreamLabels {
+                    endpoint,
+                    status: UpstreamStatus::Code(200),
+                })
+                .clone(),
+            duration: upstream_duration
+                .get_or_create(&Endpoint { endpoint })
+                .clone(),
+        });
+        let loaders =
+            LOADERS.map(|loader| loader_batch_size.get_or_create(&Loader { loader }).clone());
+        let budget_refusals = Counter::default();
+        registry.register(
+            "upstream_rate_budget_refusals",
+            "Upstream calls not sent because the key's rate budget had no slot in time",
+            budget_refusals.clone(),
+        );
+        let budget_fallbacks = Counter::default();
+        registry.register(
+            "upstream_rate_budget_fallbacks",
+            "Times Redis stopped answering and the rate budget fell back to this replica's share",
+            budget_fallbacks.clone(),
+        );
+        let budget_mode = Family::<Mode, Gauge>::default();
+        registry.register(
+            "upstream_rate_budget_mode",
+            "1 for where the rate budget takes slots now (local, redis or fallback)",
+            budget_mode.clone(),
+        );
+        let cache_redis_outages = Counter::default();
+        registry.register(
+            "cache_redis_outages",
+            "Times the cache's Redis stopped answering (the in-process cache goes on)",
+            cache_redis_outages.clone(),
+        );
+        Self {
+            registry,
+            budget_refusals,
+            budget_fallbacks,
+            budget_mode,
+            cache_redis_outages,
+            graphql_requests,
+            graphql_duration,
+            in_flight,
+            upstream_requests,
+            upstream_retries,
+            upstream_duration,
+            loader_batch_size,
+            auth_refusals,
+            operations,
+            anonymous_ok,
+            endpoints,
+            loaders,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct GraphqlLabels {
+    operation: OperationName,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct UpstreamLabels {
+    endpoint: &'static str,
+    status: UpstreamStatus,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Endpoint {
+    endpoint: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Loader {
+    loader: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Reason {
+    reason: &'static str,
+}
+
+/// An operation name as a label value: shared, so a label costs no allocation.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+struct OperationName(Arc<str>);
+
+impl EncodeLabelValue for OperationName {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+        use std::fmt::Write;
+        encoder.write_str(&self.0)
+    }
+}
+
+/// The operation names given their own label value: the first [`MAX_OPERATION_NAMES`]
+/// valid ones seen, each with its `ok` counter (the common case: one lookup).
+struct OperationNames {
+    known: RwLock<HashMap<Arc<str>, Counter>>,
+    /// The `ok` counter of `(other)`.
+    other_ok: Counter,
+}
+
+impl OperationNames {
+    /// Calls `f` with the label value of `name` and the counter of its `ok` outcome,
+    /// making the series when `name` is new and there is room.
+    fn with<R>(
+        &self,
+        name: &str,
+        family: &Family<GraphqlLabels, Counter>,
+        f: impl FnOnce(&Arc<str>, &Counter) -> R,
+    ) -> R {
+        if !is_plain_name(name) {
+            return f(&OTHER, &self.other_ok);
+        }
+        if let Some((label, ok)) = self
+            .known
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_key_value(name)
+        {
+            return f(label, ok);
+        }
+        let mut known = self.known.write().unwrap_or_else(|p| p.into_inner());
+        if let Some((label, ok)) = known.get_key_value(name) {
+            return f(label, ok);
+        }
+        if known.len() >= MAX_OPERATION_NAMES {
+            return f(&OTHER, &self.other_ok);
+        }
+        let label: Arc<str> = Arc::from(name);
+        let ok = family
+            .get_or_create(&GraphqlLabels {
+                operation: OperationName(label.clone()),
+                outcome: "ok",
+            })
+            .clone();
+        let answer = f(&label, &ok);
+        known.insert(label, ok);
+        answer
+    }
+}
+
+/// A GraphQL name (`[_A-Za-z][_0-9A-Za-z]*`) of at most [`MAX_OPERATION_NAME_LENGTH`]
+/// characters: what may be a label value, or appear in a log line, as it is.
+pub fn is_plain_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= MAX_OPERATION_NAME_LENGTH
+        && !bytes[0].is_ascii_digit()
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_names_are_bounded() {
+        let family = Family::<GraphqlLabels, Counter>::default();
+        let names = OperationNames {
+            known: RwLock::default(),
+            other_ok: Counter::default(),
+        };
+        let label = |name: &str| names.with(name, &family, |label, _| label.to_string());
+        assert_eq!(label("W1"), "W1");
+        for odd in ["", "9lives", "has space", "dash-ed", "é", &"x".repeat(65)] {
+            assert_eq!(label(odd), "(other)", "{odd:?}");
+        }
+        for i in 0..MAX_OPERATION_NAMES * 2 {
+            let expected = if i < MAX_OPERATION_NAMES - 1 {
+                format!("Op{i}")
+            } else {
+                "(other)".to_owned()
+            };
+            assert_eq!(
+                label(&format!("Op{i}")),
+                expected,
+                "W1 took one of the places"
+            );
+        }
+        assert_eq!(label("W1"), "W1", "known names stay known");
+        names.with("W1", &family, |_, ok| ok.inc());
+        names.with("W1", &family, |_, ok| ok.inc());
+        let ok = family.get_or_create(&GraphqlLabels {
+            operation: OperationName(Arc::from("W1")),
+            outcome: "ok",
+        });
+        assert_eq!(ok.get(), 2, "the cached counter is the family's");
+    }
+
+    #[test]
+    fn cached_series_are_the_registered_ones() {
+        upstream_request(
+            "download_live_photo",
+            UpstreamStatus::Code(200),
+            Some(Duration::from_millis(2)),
+        );
+        loader_batch("downloads", 3);
+        graphql_operation(None, "ok");
+        let text = render();
+        for series in [
+            r#"complycube_graphql_upstream_requests_total{endpoint="download_live_photo",status="200"} "#,
+            r#"complycube_graphql_upstream_request_duration_seconds_count{endpoint="download_live_photo"} "#,
+            r#"complycube_graphql_loader_batch_size_count{loader="downloads"} "#,
+            r#"complycube_graphql_graphql_requests_total{operation="(anonymous)",outcome="ok"} "#,
+        ] {
+            let value: f64 = text
+                .lines()
+                .find_map(|l| l.strip_prefix(series))
+                .unwrap_or_else(|| panic!("{series} in {text}"))
+                .parse()
+                .unwrap();
+            assert!(value >= 1.0, "{series}");
+        }
+    }
+
+    #[test]
+    fn unknown_auth_reasons_count_as_other() {
+        auth_refused("no such reason");
+        auth_refused("expired");
+        let text = render();
+        assert!(text.contains(r#"complycube_graphql_auth_refusals_total{reason="other"} "#));
+        assert!(!text.contains("no such reason"));
+    }
+
+    #[test]
+    fn statuses_and_latencies_render() {
+        upstream_request(
+            "get_client",
+            UpstreamStatus::Code(404),
+            Some(Duration::from_millis(3)),
+        );
+        upstream_request("get_client", UpstreamStatus::Timeout, None);
+        let text = render();
+        assert!(text.contains(
+            r#"complycube_graphql_upstream_requests_total{endpoint="get_client",status="404"} "#
+        ));
+        assert!(text.contains(
+            r#"complycube_graphql_upstream_requests_total{endpoint="get_client",status="timeout"} "#
+        ));
+        assert!(text.contains(
+            r#"complycube_graphql_upstream_request_duration_seconds_bucket{le="0.005",endpoint="get_client"} "#
+        ));
+        assert!(text.ends_with("# EOF\n"));
+    }
+}
