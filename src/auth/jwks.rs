@@ -125,7 +125,7 @@ impl Jwks {
                 };
             }
             Err(e) => {
-                tracing::warn!(url = %self.url, error = %e, "cannot read the JWKS document; keeping the keys held")
+                tracing::warn!(url = %crate::upstream::redacted_url(self.url.as_str()), error = %e, "cannot read the JWKS document; keeping the keys held")
             }
         }
     }

@@ -343,7 +343,9 @@ impl AccessConfig {
                 tracing::info!(
                     static_tokens = credentials.tokens.len(),
                     hs256 = jwt.is_some_and(|j| j.secret.is_some()),
-                    jwks = jwt.and_then(|j| j.jwks_url.as_deref()).unwrap_or("none"),
+                    jwks = jwt
+                        .and_then(|j| j.jwks_url.as_deref())
+                        .map_or_else(|| "none".to_owned(), crate::upstream::redacted_url),
                     issuer = jwt.and_then(|j| j.issuer.as_deref()).unwrap_or("any"),
                     audience = jwt.and_then(|j| j.audience.as_deref()).unwrap_or("any"),
                     "/graphql requires Authorization: Bearer <token>"

@@ -18,8 +18,11 @@ use tokio::time::Instant;
 use super::{EntryKey, SealKey};
 use crate::upstream::RedisUrl;
 
-/// The least time between two attempts to connect.
+/// The least time between two attempts to connect, or to call a Redis that did not answer.
 const RECONNECT_EVERY: Duration = Duration::from_secs(1);
+/// Entries larger than this stay in process: one `SET` of several megabytes (a long list,
+/// an image) would not fit the Redis timeout, and would read as an outage.
+const MAX_SHARED_ENTRY: usize = 256 * 1024;
 
 pub(super) struct Shared {
     client: redis::Client,
@@ -52,14 +55,16 @@ impl Shared {
     }
 
     async fn connection(&self) -> Option<ConnectionManager> {
-        if let Some(connection) = self.connection.get() {
-            return Some(connection.clone());
-        }
+        // During an outage, one call a second finds out whether Redis is back; the others
+        // do not wait for it.
         {
             let failed_at = self.failed_at.lock().unwrap_or_else(|p| p.into_inner());
             if failed_at.is_some_and(|at| at.elapsed() < RECONNECT_EVERY) {
                 return None;
             }
+        }
+        if let Some(connection) = self.connection.get() {
+            return Some(connection.clone());
         }
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Some(self.timeout))
@@ -109,6 +114,7 @@ impl Shared {
     }
 
     fn answered(&self) {
+        *self.failed_at.lock().unwrap_or_else(|p| p.into_inner()) = None;
         if self.down.swap(false, Ordering::Relaxed) {
             tracing::info!(redis = %self.shown_url, "the shared cache's Redis answers again");
         }
@@ -134,6 +140,9 @@ impl Shared {
     }
 
     pub(super) async fn put(&self, key: &EntryKey, seal: &SealKey, plaintext: &[u8]) {
+        if plaintext.len() > MAX_SHARED_ENTRY {
+            return;
+        }
         let name = Self::name(key);
         let Some(sealed) = seal.seal(name.as_bytes(), plaintext) else {
             return;

@@ -137,7 +137,8 @@ impl Fetched {
         })
     }
 
-    /// Forgets a cached seed that proved stale; what this request fetched itself stays.
+    /// Forgets a cached seed (stale, or not enough alone). Called before this request
+    /// fetches anything of the list, so nothing fresh is lost.
     fn drop_seed(&mut self) {
         *self = Self {
             reseeded: true,
@@ -258,7 +259,7 @@ impl Batcher {
         let from_after = |filter: LivePhotoFilter, a: &Anchored| LivePhotoFilter {
             created_before: Some(bound(
                 filter.created_before,
-                a.anchor.created_at + 1,
+                a.anchor.created_at.saturating_add(1),
                 i64::min,
             )),
             ..filter
@@ -270,7 +271,7 @@ impl Batcher {
         if let Some(b) = before {
             filter.created_after = Some(bound(
                 filter.created_after,
-                b.anchor.created_at - 1,
+                b.anchor.created_at.saturating_sub(1),
                 i64::max,
             ));
         }
@@ -356,11 +357,15 @@ impl Batcher {
     /// the cache: it serves finding a cursor's photo again, which must be fresh).
     async fn list_slice(&mut self, list: ListId, spec: WindowSpec) -> SliceResult {
         let mut fetched = self.lists.remove(&list).unwrap_or_default();
+        if fetched.seeded {
+            fetched.drop_seed();
+        }
         let fetcher = self.fetcher();
+        // Not kept in the cache: these narrowed lists serve one cursor's move, and a forged
+        // cursor could otherwise fill the cache with lists nobody reads.
         let outcome = fetcher
             .fetch_list(&list, &mut fetched, &[spec], Vec::new())
             .await;
-        fetcher.keep(&list, &mut fetched).await;
         let value = outcome.and_then(|()| slice(&fetched, spec));
         self.lists.insert(list, fetched);
         value
@@ -485,11 +490,21 @@ impl Fetcher<'_> {
         fetched: &mut Fetched,
         windows: Vec<Window>,
     ) -> Result<(), Arc<upstream::Error>> {
-        let windows = match fetched.total {
-            Some(total) => windows.into_iter().map(|w| w.cut_to(total)).collect(),
-            None => windows,
+        let cut = |fetched: &Fetched, windows: &[Window]| match fetched.total {
+            Some(total) => windows.iter().map(|w| w.cut_to(total)).collect(),
+            None => windows.to_vec(),
         };
-        let missing = planner::subtract(&planner::normalize(windows), &fetched.windows);
+        let mut missing = planner::subtract(
+            &planner::normalize(cut(fetched, &windows)),
+            &fetched.windows,
+        );
+        if fetched.seeded && !missing.is_empty() {
+            // A cached list is only ever read whole: fresh answers next to cached positions
+            // could repeat or skip a photo when the list changed (even where its length did
+            // not). So what the cache cannot answer alone is all fetched afresh.
+            fetched.drop_seed();
+            missing = planner::normalize(windows);
+        }
         let requests = planner::plan(&missing, planner::MAX_UPSTREAM_PAGE_SIZE);
         self.fetch_requests(list, fetched, requests).await
     }
@@ -517,11 +532,6 @@ impl Fetcher<'_> {
                     continue;
                 }
             };
-            if fetched.seeded && fetched.total != Some(page.total_items) {
-                // The list's length changed since it was cached: the cached positions
-                // cannot be trusted next to this answer.
-                fetched.drop_seed();
-            }
             fetched.dirty = true;
             fetched.total.get_or_insert(page.total_items);
             let offset = request.offset();

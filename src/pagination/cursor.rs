@@ -37,6 +37,9 @@ const LEN: usize = 1 + 4 + 8 + 4;
 const V3_FIXED: usize = 1 + 4 + 8 + 8 + 1 + 4;
 /// The longest id an anchor carries (ComplyCube's are 24 characters).
 pub const MAX_ANCHOR_ID: usize = 64;
+/// The `createdAt` an anchor may carry, in ms: years 0000 to 9999, which RFC 3339 (and
+/// so a date filter upstream) can write.
+const ANCHOR_DATES: std::ops::RangeInclusive<i64> = -62_167_219_200_000..=253_402_300_799_999;
 /// No real cursor is longer than this, in characters; longer input is refused undecoded.
 const MAX_TEXT: usize = (V3_FIXED + MAX_ANCHOR_ID).div_ceil(3) * 4;
 const DOMAIN: &[u8] = b"complycube-graphql/livePhotos/cursor";
@@ -159,10 +162,16 @@ fn v3_anchor(payload: &[u8]) -> Result<Option<Anchor>, CursorError> {
     }
     let mut created_at = [0u8; 8];
     created_at.copy_from_slice(&payload[13..21]);
+    let created_at = i64::from_be_bytes(created_at);
+    // The check is a seal against accidents, not a secret: a forged cursor may carry any
+    // date. Only dates ComplyCube can hold (and the date filters can say) are anchors.
+    if !ANCHOR_DATES.contains(&created_at) {
+        return Err(CursorError::Tampered);
+    }
     let id = std::str::from_utf8(&payload[fixed..]).map_err(|_| CursorError::Tampered)?;
     Ok(Some(Anchor {
         id: id.into(),
-        created_at: i64::from_be_bytes(created_at),
+        created_at,
     }))
 }
 
@@ -283,6 +292,14 @@ mod tests {
     }
 
     #[test]
+    fn an_anchor_date_no_filter_can_say_is_refused() {
+        for at in [i64::MAX, i64::MIN, 253_402_300_800_000] {
+            let c = encode(3, scope("a"), ID, at);
+            assert_eq!(decode(&c, scope("a")), Err(CursorError::Tampered), "{at}");
+        }
+    }
+
+    #[test]
     fn a_later_version_is_named_as_such() {
         let s = scope("a");
         let mut bytes = [0u8; LEN];
@@ -306,7 +323,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn round_trips(offset in any::<u32>(), name in ".{0,30}", id in "[0-9a-f]{1,64}", at in any::<i64>()) {
+        fn round_trips(offset in any::<u32>(), name in ".{0,30}", id in "[0-9a-f]{1,64}", at in ANCHOR_DATES) {
             let s = scope(&name);
             let want = Position { offset, anchor: Some(Anchor { id: id.as_str().into(), created_at: at }) };
             prop_assert_eq!(decode(&encode(offset, s, &id, at), s), Ok(want));

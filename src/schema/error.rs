@@ -144,7 +144,7 @@ pub(super) fn upstream_error(e: &upstream::Error) -> FieldError {
             upstream::Error::Status {
                 retry_after: Some(wait),
                 ..
-            } => ext.set("retryAfter", wait.as_secs()),
+            } => ext.set("retryAfter", upstream::whole_seconds_up(*wait)),
             upstream::Error::Throttled { retry_after } => {
                 ext.set("retryAfter", upstream::whole_seconds_up(*retry_after));
             }

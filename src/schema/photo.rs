@@ -68,7 +68,15 @@ impl LivePhoto {
     }
 
     /// The client the photo belongs to.
-    async fn client(&self) -> FieldResult<Client> {
+    async fn client(&self, ctx: &Context<'_>) -> FieldResult<Client> {
+        // Every way to a photo checked its client already; this holds if one did not.
+        if !data::<crate::auth::Caller>(ctx)?.may_read(&self.0.client_id) {
+            crate::metrics::auth_refused("client_out_of_scope");
+            return Err(error(
+                Code::Forbidden,
+                "this token may not read this client",
+            ));
+        }
         let id = ClientId::parse(&self.0.client_id).map_err(|m| {
             error(
                 Code::UpstreamError,

@@ -68,13 +68,7 @@ impl Query {
         let caller = data::<Caller>(ctx)?;
         if !caller.may_read(&photo.client_id) {
             crate::metrics::auth_refused("client_out_of_scope");
-            return Err(error(
-                Code::Forbidden,
-                format!(
-                    "this token may not read the photos of client `{}`",
-                    photo.client_id
-                ),
-            ));
+            return Err(error(Code::Forbidden, "this token may not read this photo"));
         }
         Ok(Some(LivePhoto(photo)))
     }

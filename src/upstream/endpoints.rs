@@ -102,7 +102,17 @@ impl Upstream {
             })
             .collect();
         self.call_all(&endpoints, session, |endpoint, body| match endpoint {
-            Endpoint::List { page, .. } => parse_page(&body, *page),
+            Endpoint::List { page, .. } => {
+                let parsed = parse_page(&body, *page)?;
+                // A photo of another client in this client's list would be served under
+                // this client's id (and its scope): refuse the answer instead.
+                if parsed.items.iter().any(|p| p.client_id != client.as_str()) {
+                    return Err(Error::InvalidResponse(format!(
+                        "the list of client {client} holds another client's photo"
+                    )));
+                }
+                Ok(parsed)
+            }
             _ => Err(Error::InvalidResponse("not a list".into())),
         })
         .await

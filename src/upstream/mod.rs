@@ -425,15 +425,20 @@ impl std::str::FromStr for RedisUrl {
     }
 }
 
-/// A URL fit for a log line: any `user:password@` part replaced.
+/// A URL fit for a log line: any `user:password@` part replaced, and the query (where
+/// some clients, Redis's among them, read `?user=&pass=`) left out.
 pub fn redacted_url(url: &str) -> String {
     match reqwest::Url::parse(url) {
-        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
-            let _ = parsed.set_username("***");
-            let _ = parsed.set_password(None);
+        Ok(mut parsed) => {
+            if !parsed.username().is_empty() || parsed.password().is_some() {
+                let _ = parsed.set_username("***");
+                let _ = parsed.set_password(None);
+            }
+            if parsed.query().is_some() {
+                parsed.set_query(Some("***"));
+            }
             parsed.to_string()
         }
-        Ok(_) => url.to_owned(),
         Err(_) => "<not a URL>".to_owned(),
     }
 }
@@ -465,6 +470,10 @@ mod tests {
         assert_eq!(
             redacted_url("http://127.0.0.1:1/v1"),
             "http://127.0.0.1:1/v1"
+        );
+        assert_eq!(
+            redacted_url("redis+unix:///run/redis.sock?user=u&pass=S3cret"),
+            "redis+unix:///run/redis.sock?***"
         );
     }
 
