@@ -401,3 +401,27 @@ async fn a_download_over_the_ceiling_is_an_error_not_a_truncated_image() {
     let message = response["errors"][0]["message"].as_str().unwrap();
     assert!(message.contains("larger than the 100 bytes"), "{message}");
 }
+
+#[tokio::test]
+async fn a_list_holding_another_clients_photo_is_refused() {
+    let app = TestApp::spawn().await;
+    let mut photo = serde_json::to_value(&data::demo_photos()[THREE][0]).unwrap();
+    photo["clientId"] = json!(SEVEN);
+    let body = json!({ "page": 1, "pageSize": 1, "totalItems": 3, "pages": 3, "items": [photo] });
+    app.fault(Fault {
+        body: Some(body.to_string()),
+        status: Some(200),
+        ..Fault::default()
+    });
+    let response = app
+        .query(
+            &format!(
+                r#"{{ client(id: "{THREE}") {{ livePhotos(first: 1) {{ nodes {{ id }} }} }} }}"#
+            ),
+            json!({}),
+        )
+        .await;
+    assert_eq!(codes(&response), vec!["UPSTREAM_ERROR"], "{response}");
+    let message = response["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("another client's photo"), "{message}");
+}
