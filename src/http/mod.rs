@@ -516,15 +516,7 @@ async fn graphql_post(State(service): State<Service>, request: Request) -> Respo
             media,
         );
     }
-    let request_id = request_id::of(request.headers()).to_owned();
-    match GraphQLBatchRequest::<Rejection>::from_request(request, &()).await {
-        Ok(batch) => {
-            service
-                .execute(batch.into_inner(), admission, media, &request_id)
-                .await
-        }
-        Err(rejection) => rejection.respond(media),
-    }
+    read_and_execute(&service, request, admission, media).await
 }
 
 /// `GET /graphql`: a query in the URL, or, for a browser asking for a page, GraphiQL.
@@ -553,6 +545,16 @@ async fn graphql_get(State(service): State<Service>, request: Request) -> Respon
     let Some(admission) = gate::admission(&request) else {
         return gate::unauthenticated(Refusal::Missing, service.0.gate.forwarding());
     };
+    read_and_execute(&service, request, admission, media).await
+}
+
+/// Reads the GraphQL request out of an admitted HTTP request (body or URL) and runs it.
+async fn read_and_execute(
+    service: &Service,
+    request: Request,
+    admission: Admission,
+    media: MediaType,
+) -> Response {
     let request_id = request_id::of(request.headers()).to_owned();
     match GraphQLBatchRequest::<Rejection>::from_request(request, &()).await {
         Ok(batch) => {
