@@ -575,3 +575,32 @@ mod model {
         schema
     }
 }
+
+/// The document GraphiQL opens with runs cleanly, every operation of it, on demo data.
+#[tokio::test]
+async fn graphiqls_default_document_runs_on_demo_data() {
+    let page = include_str!("../../src/http/graphiql/index.html");
+    let document = page
+        .split("const defaultQuery = `")
+        .nth(1)
+        .and_then(|rest| rest.split("`;").next())
+        .expect("index.html holds the default document");
+    let app = TestApp::spawn().await;
+    for operation in ["FirstPhotos", "OnePhoto"] {
+        assert!(
+            document.contains(&format!("query {operation}")),
+            "{operation}"
+        );
+        let (status, body) = app
+            .post(json!({ "query": document, "operationName": operation }))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body.get("errors").is_none(), "{operation}: {body}");
+        assert!(
+            body["data"]
+                .as_object()
+                .is_some_and(|d| d.values().all(|v| !v.is_null())),
+            "{body}"
+        );
+    }
+}
