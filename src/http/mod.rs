@@ -13,6 +13,7 @@
 pub mod apq;
 pub mod cors;
 mod gate;
+mod graphiql;
 pub mod media;
 mod ops;
 pub mod request_id;
@@ -23,8 +24,8 @@ use async_graphql::{BatchRequest, BatchResponse};
 use async_graphql_axum::GraphQLBatchRequest;
 use axum::{
     extract::{FromRequest, Request, State},
-    http::{header, HeaderMap, HeaderValue, StatusCode},
-    response::{Html, IntoResponse, Response},
+    http::{header, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
     routing::get,
     serve::ListenerExt,
     Json, Router,
@@ -34,7 +35,10 @@ use serde_json::json;
 use tokio::{net::TcpListener, time::Instant};
 use tracing::{field::Empty, Instrument};
 
-use self::media::MediaType;
+use self::{
+    graphiql::{graphiql, graphiql_asset, wants_html},
+    media::MediaType,
+};
 use crate::{
     auth::{AccessConfig, Admission, Gate, Refusal},
     loader::Loaders,
@@ -572,46 +576,4 @@ fn names_an_operation(uri: &axum::http::Uri) -> bool {
         q.split('&')
             .any(|p| p.starts_with("query=") || p.starts_with("extensions="))
     })
-}
-
-fn wants_html(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/html"))
-}
-
-async fn graphiql() -> Html<&'static str> {
-    Html(include_str!("graphiql/index.html"))
-}
-
-/// GraphiQL's scripts and styles, compiled into the binary (GraphiQL 4.1.2, React 18.3.1).
-async fn graphiql_asset(axum::extract::Path(asset): axum::extract::Path<String>) -> Response {
-    let (body, content_type): (&'static [u8], &'static str) = match asset.as_str() {
-        "graphiql.min.js" => (
-            include_bytes!("graphiql/graphiql.min.js"),
-            "text/javascript",
-        ),
-        "graphiql.min.css" => (include_bytes!("graphiql/graphiql.min.css"), "text/css"),
-        "react.production.min.js" => (
-            include_bytes!("graphiql/react.production.min.js"),
-            "text/javascript",
-        ),
-        "react-dom.production.min.js" => (
-            include_bytes!("graphiql/react-dom.production.min.js"),
-            "text/javascript",
-        ),
-        _ => return StatusCode::NOT_FOUND.into_response(),
-    };
-    (
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
-            (
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=86400"),
-            ),
-        ],
-        body,
-    )
-        .into_response()
 }

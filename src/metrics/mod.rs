@@ -33,10 +33,14 @@
 //! plumbing.
 
 use std::{
-    collections::HashMap,
     sync::{Arc, LazyLock, RwLock},
     time::Duration,
 };
+
+mod names;
+
+pub use names::is_plain_name;
+use names::{OperationName, OperationNames};
 
 use prometheus_client::{
     encoding::{text::encode, EncodeLabelSet, EncodeLabelValue, LabelValueEncoder},
@@ -526,168 +530,5 @@ struct Reason {
     reason: &'static str,
 }
 
-/// An operation name as a label value: shared, so a label costs no allocation.
-#[derive(Clone, Debug, Hash, PartialEq, Eq)]
-struct OperationName(Arc<str>);
-
-impl EncodeLabelValue for OperationName {
-    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
-        use std::fmt::Write;
-        encoder.write_str(&self.0)
-    }
-}
-
-/// The operation names given their own label value: the first [`MAX_OPERATION_NAMES`]
-/// valid ones seen, each with its `ok` counter (the common case: one lookup).
-struct OperationNames {
-    known: RwLock<HashMap<Arc<str>, Counter>>,
-    /// The `ok` counter of `(other)`.
-    other_ok: Counter,
-}
-
-impl OperationNames {
-    /// Calls `f` with the label value of `name` and the counter of its `ok` outcome,
-    /// making the series when `name` is new and there is room.
-    fn with<R>(
-        &self,
-        name: &str,
-        family: &Family<GraphqlLabels, Counter>,
-        f: impl FnOnce(&Arc<str>, &Counter) -> R,
-    ) -> R {
-        if !is_plain_name(name) {
-            return f(&OTHER, &self.other_ok);
-        }
-        if let Some((label, ok)) = self
-            .known
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get_key_value(name)
-        {
-            return f(label, ok);
-        }
-        let mut known = self.known.write().unwrap_or_else(|p| p.into_inner());
-        if let Some((label, ok)) = known.get_key_value(name) {
-            return f(label, ok);
-        }
-        if known.len() >= MAX_OPERATION_NAMES {
-            return f(&OTHER, &self.other_ok);
-        }
-        let label: Arc<str> = Arc::from(name);
-        let ok = family
-            .get_or_create(&GraphqlLabels {
-                operation: OperationName(label.clone()),
-                outcome: "ok",
-            })
-            .clone();
-        let answer = f(&label, &ok);
-        known.insert(label, ok);
-        answer
-    }
-}
-
-/// A GraphQL name (`[_A-Za-z][_0-9A-Za-z]*`) of at most [`MAX_OPERATION_NAME_LENGTH`]
-/// characters: what may be a label value, or appear in a log line, as it is.
-pub fn is_plain_name(name: &str) -> bool {
-    let bytes = name.as_bytes();
-    !bytes.is_empty()
-        && bytes.len() <= MAX_OPERATION_NAME_LENGTH
-        && !bytes[0].is_ascii_digit()
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || *b == b'_')
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn operation_names_are_bounded() {
-        let family = Family::<GraphqlLabels, Counter>::default();
-        let names = OperationNames {
-            known: RwLock::default(),
-            other_ok: Counter::default(),
-        };
-        let label = |name: &str| names.with(name, &family, |label, _| label.to_string());
-        assert_eq!(label("W1"), "W1");
-        for odd in ["", "9lives", "has space", "dash-ed", "é", &"x".repeat(65)] {
-            assert_eq!(label(odd), "(other)", "{odd:?}");
-        }
-        for i in 0..MAX_OPERATION_NAMES * 2 {
-            let expected = if i < MAX_OPERATION_NAMES - 1 {
-                format!("Op{i}")
-            } else {
-                "(other)".to_owned()
-            };
-            assert_eq!(
-                label(&format!("Op{i}")),
-                expected,
-                "W1 took one of the places"
-            );
-        }
-        assert_eq!(label("W1"), "W1", "known names stay known");
-        names.with("W1", &family, |_, ok| ok.inc());
-        names.with("W1", &family, |_, ok| ok.inc());
-        let ok = family.get_or_create(&GraphqlLabels {
-            operation: OperationName(Arc::from("W1")),
-            outcome: "ok",
-        });
-        assert_eq!(ok.get(), 2, "the cached counter is the family's");
-    }
-
-    #[test]
-    fn cached_series_are_the_registered_ones() {
-        upstream_request(
-            "download_live_photo",
-            UpstreamStatus::Code(200),
-            Some(Duration::from_millis(2)),
-        );
-        loader_batch("downloads", 3);
-        graphql_operation(None, "ok");
-        let text = render();
-        for series in [
-            r#"complycube_graphql_upstream_requests_total{endpoint="download_live_photo",status="200"} "#,
-            r#"complycube_graphql_upstream_request_duration_seconds_count{endpoint="download_live_photo"} "#,
-            r#"complycube_graphql_loader_batch_size_count{loader="downloads"} "#,
-            r#"complycube_graphql_graphql_requests_total{operation="(anonymous)",outcome="ok"} "#,
-        ] {
-            let value: f64 = text
-                .lines()
-                .find_map(|l| l.strip_prefix(series))
-                .unwrap_or_else(|| panic!("{series} in {text}"))
-                .parse()
-                .unwrap();
-            assert!(value >= 1.0, "{series}");
-        }
-    }
-
-    #[test]
-    fn unknown_auth_reasons_count_as_other() {
-        auth_refused("no such reason");
-        auth_refused("expired");
-        let text = render();
-        assert!(text.contains(r#"complycube_graphql_auth_refusals_total{reason="other"} "#));
-        assert!(!text.contains("no such reason"));
-    }
-
-    #[test]
-    fn statuses_and_latencies_render() {
-        upstream_request(
-            "get_client",
-            UpstreamStatus::Code(404),
-            Some(Duration::from_millis(3)),
-        );
-        upstream_request("get_client", UpstreamStatus::Timeout, None);
-        let text = render();
-        assert!(text.contains(
-            r#"complycube_graphql_upstream_requests_total{endpoint="get_client",status="404"} "#
-        ));
-        assert!(text.contains(
-            r#"complycube_graphql_upstream_requests_total{endpoint="get_client",status="timeout"} "#
-        ));
-        assert!(text.contains(
-            r#"complycube_graphql_upstream_request_duration_seconds_bucket{le="0.005",endpoint="get_client"} "#
-        ));
-        assert!(text.ends_with("# EOF\n"));
-    }
-}
+mod tests;
