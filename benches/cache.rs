@@ -26,6 +26,9 @@
 //! on what that user saw, so both services get the same queries; their `data` must be
 //! identical, query by query, or the benchmark fails.
 
+mod common;
+
+use common::{histogram, machine};
 use std::{
     collections::BTreeMap,
     net::SocketAddr,
@@ -347,10 +350,6 @@ impl User {
     }
 }
 
-fn histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 60_000_000, 3).unwrap()
-}
-
 /// What one service did with the whole script.
 struct Run {
     sessions: BTreeMap<Kind, u64>,
@@ -568,20 +567,6 @@ fn rows(without: &Run, with: &Run) -> Vec<Row> {
         .collect();
     rows.push(row("all", &Kind::ALL, without, with));
     rows
-}
-
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines().find_map(|l| {
-                l.strip_prefix("model name")
-                    .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
-            })
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    format!("{cores} cores, {cpu}")
 }
 
 fn markdown(settings: &Settings, rows: &[Row], without: &Run, with: &Run) -> String {

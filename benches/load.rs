@@ -17,6 +17,9 @@
 //! the answers do, so a stall is not hidden). CPU time and peak RSS come from the OS
 //! (`/proc/<pid>/stat`, `/proc/<pid>/status`) for the service and simulator processes.
 
+mod common;
+
+use common::{histogram, machine};
 use std::{
     collections::BTreeMap,
     io::{BufRead, BufReader},
@@ -312,10 +315,6 @@ struct Run {
     latency: Histogram<u64>,
 }
 
-fn histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 60_000_000, 3).unwrap()
-}
-
 /// `concurrency` workers sending back to back for `duration`.
 async fn closed_loop(
     target: &Arc<Target>,
@@ -571,20 +570,6 @@ async fn run(settings: Settings) {
     let fixed_medians: BTreeMap<Workload, Round> =
         fixed.iter().map(|(w, r)| (*w, median(r))).collect();
     report(&settings, &medians, &fixed_medians, peak_rss);
-}
-
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines().find_map(|l| {
-                l.strip_prefix("model name")
-                    .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
-            })
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    format!("{cores} cores, {cpu}")
 }
 
 fn report(

@@ -204,6 +204,16 @@ mod tests {
         assert_eq!(r, 0..1);
     }
 
+    /// The photos of `universe` that still exist (`kept`), in list order.
+    fn present(universe: &[Item], kept: &[bool]) -> Vec<Item> {
+        universe
+            .iter()
+            .zip(kept)
+            .filter(|(_, &k)| k)
+            .map(|(x, _)| x.clone())
+            .collect()
+    }
+
     /// Every photo that ever existed (ids unique), in list order.
     fn universe() -> impl Strategy<Value = Vec<Item>> {
         proptest::collection::vec(("[a-f]{1,2}", 0i64..8), 1..30).prop_map(sorted)
@@ -227,12 +237,7 @@ mod tests {
             first in proptest::option::of(0u64..10),
             last in proptest::option::of(0u64..10),
         ) {
-            let items: Vec<Item> = universe
-                .iter()
-                .zip(&kept)
-                .filter(|(_, &k)| k)
-                .map(|(x, _)| x.clone())
-                .collect();
+            let items = present(&universe, &kept);
             let after = after.map(|a| anchor(&universe[a]));
             let before = before.map(|b| anchor(&universe[b]));
             let r = between(&items, |x| (&x.0, x.1), after.as_ref(), before.as_ref(), first, last);
@@ -270,12 +275,7 @@ mod tests {
             first in proptest::option::of(0u64..10),
             last in proptest::option::of(0u64..10),
         ) {
-            let items: Vec<Item> = universe
-                .iter()
-                .zip(&kept)
-                .filter(|(_, &k)| k)
-                .map(|(x, _)| x.clone())
-                .collect();
+            let items = present(&universe, &kept);
             let (from, to) = (from.min(items.len()), to.min(items.len()));
             let (from, to) = (from.min(to), from.max(to));
             let after = after.map(|a| anchor(&universe[a]));
