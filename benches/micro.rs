@@ -62,14 +62,14 @@ const CONNECTION_QUERY: &str = r#"query($first: Int) {
 }"#;
 
 /// Executes the query against a loader primed with `n` photos as the HTTP layer does (the
-/// parsed query cached, the conventions applied) and serialises the answer.
+/// parsed query cached, the executor's checks and shaping) and serialises the answer.
 #[divan::bench(args = [20, 100])]
 fn build_connection(bencher: Bencher, n: u64) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    let executor = schema::Executor::new(Limits::DEFAULT, QueryLimits::default());
+    let executor = schema::executor(Limits::DEFAULT, QueryLimits::default(), true).unwrap();
     let upstream = Upstream::new(&UpstreamSettings::new("http://127.0.0.1:9/v1", None)).unwrap();
     let photos: Vec<_> = data::demo_photos()["5f1e0a3c9d2b4a0008a104e2"]
         .iter()
@@ -108,9 +108,13 @@ fn build_connection(bencher: Bencher, n: u64) {
             let request = request
                 .data(loaders)
                 .data(complycube_graphql::auth::Caller::Full);
-            let response = executor.execute(request).await;
-            assert!(response.errors.is_empty(), "{:?}", response.errors);
-            serde_json::to_vec(&response).unwrap()
+            let answer = executor.execute(request).await;
+            assert!(
+                answer.response.errors.is_empty(),
+                "{:?}",
+                answer.response.errors
+            );
+            serde_json::to_vec(&answer.response).unwrap()
         })
     });
 }

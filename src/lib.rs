@@ -8,7 +8,9 @@
 //!   queries. Gives every HTTP request its own set of loaders.
 //! - [`auth`]: who is calling (static tokens, JWTs, forwarded keys) and which clients
 //!   they may read; secure by default.
-//! - [`schema`]: GraphQL types and resolvers; maps failures to `extensions.code`.
+//! - [`executor`]: what we add around async-graphql's execution: the document cache, the
+//!   checks before anything runs, resolution in place, the spec's field order and nulls.
+//! - [`schema`]: GraphQL types and resolvers; each failure with its [`code::Code`].
 //! - [`pagination`]: cursors, Relay arguments to windows, and the planner that turns
 //!   windows into the fewest upstream `page`/`pageSize` requests. Pure code.
 //! - [`loader`]: the request's loaders: pages (merge windows, plan, check cursors' photos,
@@ -20,6 +22,7 @@
 //! - [`cache`]: reuse of upstream answers, in process and sealed in Redis (off by default).
 //! - [`simulator`]: the embedded ComplyCube stand-in and its demo data.
 //! - [`config`]: the command line and environment.
+//! - [`code`]: the one error vocabulary (GraphQL and HTTP), with statuses and labels.
 //! - [`metrics`], [`telemetry`]: what `/metrics` shows, and the logs.
 //!
 //! `main.rs` only parses flags and wires these together; tests start the same pieces on
@@ -27,7 +30,9 @@
 
 pub mod auth;
 pub mod cache;
+pub mod code;
 pub mod config;
+pub mod executor;
 pub mod http;
 pub mod loader;
 pub mod metrics;

@@ -3,14 +3,16 @@
 //! `PersistedQueryNotFound`.
 //!
 //! The one thing to know: this runs before the executor, on the request alone (the schema
-//! registers no extensions, see `schema/eager.rs`). A hash is only ever stored with a text
+//! registers no extensions, see `executor/shape.rs`). A hash is only ever stored with a text
 //! whose SHA-256 it is, so knowing a hash means already knowing the query: the store is
 //! shared by every caller without telling anyone anything. It is bounded by bytes.
 
 use std::sync::Arc;
 
-use async_graphql::{ErrorExtensionValues, Request, Response, ServerError, Value};
+use async_graphql::{Request, Value};
 use sha2::{Digest, Sha256};
+
+use crate::{code::Code, executor::Answer};
 
 /// Bytes of query text kept (plus a small overhead per query); the least recently used
 /// go first.
@@ -28,17 +30,18 @@ pub enum ApqError {
 }
 
 impl ApqError {
-    /// The GraphQL answer: Apollo's exact message and code for `NotFound`.
-    pub fn response(&self) -> Response {
-        let (message, code) = match self {
-            Self::NotFound => ("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND"),
-            Self::Bad(message) => (*message, "BAD_REQUEST"),
-        };
-        let mut error = ServerError::new(message, None);
-        let mut extensions = ErrorExtensionValues::default();
-        extensions.set("code", code);
-        error.extensions = Some(extensions);
-        Response::from_errors(vec![error])
+    /// The code and message: Apollo's exact message and code for `NotFound`.
+    pub fn code_and_message(&self) -> (Code, &'static str) {
+        match self {
+            Self::NotFound => (Code::PersistedQueryNotFound, "PersistedQueryNotFound"),
+            Self::Bad(message) => (Code::BadRequest, message),
+        }
+    }
+
+    /// The GraphQL answer: the operation is refused.
+    pub fn answer(&self) -> Answer {
+        let (code, message) = self.code_and_message();
+        Answer::refused(code.server_error(message, None), None)
     }
 }
 

@@ -9,14 +9,17 @@ use std::sync::Arc;
 
 use axum::{
     extract::{Request, State},
-    http::{header, HeaderValue, Method, StatusCode},
+    http::{header, HeaderValue, Method},
     middleware::Next,
     response::{IntoResponse, Response},
     Json,
 };
 use serde_json::json;
 
-use crate::auth::{Admission, Gate, Refusal};
+use crate::{
+    auth::{Admission, Gate, Refusal},
+    code::Code,
+};
 
 /// Admits the request or refuses it with 401.
 pub async fn require(State(gate): State<Arc<Gate>>, mut request: Request, next: Next) -> Response {
@@ -44,10 +47,10 @@ pub async fn require(State(gate): State<Arc<Gate>>, mut request: Request, next: 
 pub fn unauthenticated(refusal: Refusal, forwarding: bool) -> Response {
     let body = json!({ "errors": [{
         "message": refusal.message(forwarding),
-        "extensions": { "code": "UNAUTHENTICATED" },
+        "extensions": { "code": Code::Unauthenticated.as_str() },
     }] });
     (
-        StatusCode::UNAUTHORIZED,
+        Code::Unauthenticated.http_status(),
         [(
             header::WWW_AUTHENTICATE,
             HeaderValue::from_static(refusal.challenge()),

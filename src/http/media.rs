@@ -19,13 +19,19 @@
 //!
 //! The one thing to know: a request error has no `data` entry at all, whatever the media
 //! type (the GraphQL spec: "if an error was raised before execution begins, the data entry
-//! should not be present"); an execution that nulled its root keeps `"data": null`.
+//! should not be present"); an execution that nulled its root keeps `"data": null`. Which
+//! is which, the executor says ([`Outcome`]); nothing here guesses it from the errors.
 
 use std::collections::BTreeMap;
 
-use async_graphql::{BatchResponse, Response, ServerError, Value};
+use async_graphql::{ServerError, Value};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use serde::Serialize;
+
+use crate::{
+    code::Code,
+    executor::{Answer, Outcome},
+};
 
 /// The media types a GraphQL answer can be written in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,16 +54,46 @@ impl MediaType {
         })
     }
 
-    /// The status of a GraphQL answer written in this media type.
-    pub fn status(self, response: &BatchResponse) -> StatusCode {
-        let failed_before_execution = match response {
-            BatchResponse::Single(r) => is_request_error(r),
-            BatchResponse::Batch(rs) => !rs.is_empty() && rs.iter().all(is_request_error),
+    /// The status of a GraphQL answer written in this media type: under
+    /// `application/graphql-response+json`, a request error carries its code's status
+    /// (a batch: only when every operation of it was refused, with the first one's).
+    pub fn status(self, answers: &Answers) -> StatusCode {
+        let refused = match answers {
+            Answers::Single(answer) => answer.outcome == Outcome::Refused,
+            Answers::Batch(all) => {
+                !all.is_empty() && all.iter().all(|a| a.outcome == Outcome::Refused)
+            }
         };
         match self {
-            Self::GraphqlResponse if failed_before_execution => StatusCode::BAD_REQUEST,
+            Self::GraphqlResponse if refused => answers
+                .first()
+                .and_then(Answer::code)
+                .map_or(StatusCode::BAD_REQUEST, Code::http_status),
             _ => StatusCode::OK,
         }
+    }
+}
+
+/// The answers to one HTTP request: one operation's, or a batch's.
+// One per request, on its way to being written: the size of the single case costs nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum Answers {
+    Single(Answer),
+    Batch(Vec<Answer>),
+}
+
+impl Answers {
+    /// Every operation's answer, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &Answer> {
+        let (one, many) = match self {
+            Self::Single(answer) => (Some(answer), &[][..]),
+            Self::Batch(answers) => (None, answers.as_slice()),
+        };
+        one.into_iter().chain(many)
+    }
+
+    fn first(&self) -> Option<&Answer> {
+        self.iter().next()
     }
 }
 
@@ -136,20 +172,11 @@ pub fn is_json_body(headers: &HeaderMap) -> bool {
         })
 }
 
-/// Whether a response failed before execution began: it has errors, no data, and none of
-/// its errors is a field's (every field error has a path). Parse and validation failures,
-/// variables that cannot be coerced and an unknown operation are all of this kind.
-pub fn is_request_error(response: &Response) -> bool {
-    !response.errors.is_empty()
-        && response.data == Value::Null
-        && response.errors.iter().all(|e| e.path.is_empty())
-}
-
 /// A response as written: without `data` when it failed before execution.
 #[derive(Serialize)]
 #[serde(untagged)]
 pub enum Written<'a> {
-    Executed(&'a Response),
+    Executed(&'a async_graphql::Response),
     RequestError {
         errors: &'a [ServerError],
         #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -157,15 +184,14 @@ pub enum Written<'a> {
     },
 }
 
-impl<'a> From<&'a Response> for Written<'a> {
-    fn from(response: &'a Response) -> Self {
-        if is_request_error(response) {
-            Self::RequestError {
-                errors: &response.errors,
-                extensions: &response.extensions,
-            }
-        } else {
-            Self::Executed(response)
+impl<'a> From<&'a Answer> for Written<'a> {
+    fn from(answer: &'a Answer) -> Self {
+        match answer.outcome {
+            Outcome::Refused => Self::RequestError {
+                errors: &answer.response.errors,
+                extensions: &answer.response.extensions,
+            },
+            Outcome::Ran => Self::Executed(&answer.response),
         }
     }
 }
@@ -178,11 +204,11 @@ pub enum Body<'a> {
     Batch(Vec<Written<'a>>),
 }
 
-impl<'a> From<&'a BatchResponse> for Body<'a> {
-    fn from(response: &'a BatchResponse) -> Self {
-        match response {
-            BatchResponse::Single(r) => Self::Single(r.into()),
-            BatchResponse::Batch(rs) => Self::Batch(rs.iter().map(Into::into).collect()),
+impl<'a> From<&'a Answers> for Body<'a> {
+    fn from(answers: &'a Answers) -> Self {
+        match answers {
+            Answers::Single(answer) => Self::Single(answer.into()),
+            Answers::Batch(all) => Self::Batch(all.iter().map(Into::into).collect()),
         }
     }
 }

@@ -20,7 +20,7 @@ pub mod request_id;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
-use async_graphql::{BatchRequest, BatchResponse};
+use async_graphql::BatchRequest;
 use async_graphql_axum::GraphQLBatchRequest;
 use axum::{
     extract::{FromRequest, Request, State},
@@ -37,14 +37,16 @@ use tracing::{field::Empty, Instrument};
 
 use self::{
     graphiql::{graphiql, graphiql_asset, wants_html},
-    media::MediaType,
+    media::{Answers, MediaType},
 };
 use crate::{
     auth::{AccessConfig, Admission, Gate, Refusal},
+    code::Code,
+    executor::{Answer, Executor},
     loader::Loaders,
     metrics,
     pagination::Limits,
-    schema::{Executor, QueryLimits},
+    schema::{self, Query, QueryLimits},
     upstream::{Session, Upstream, UpstreamSettings},
 };
 
@@ -121,7 +123,7 @@ const DEADLINE_GRACE: Duration = Duration::from_secs(1);
 pub struct Service(Arc<Inner>);
 
 struct Inner {
-    executor: Executor,
+    executor: Executor<Query>,
     upstream: Upstream,
     max_batch_size: usize,
     max_body_bytes: usize,
@@ -140,10 +142,7 @@ impl Service {
         let upstream = Upstream::new(&config.upstream)?;
         let access = &config.access;
         Ok(Self(Arc::new(Inner {
-            executor: match access.introspection {
-                true => Executor::new(config.limits, config.query_limits),
-                false => Executor::without_introspection(config.limits, config.query_limits),
-            },
+            executor: schema::executor(config.limits, config.query_limits, access.introspection)?,
             gate: Arc::new(Gate::new(&access.auth, upstream.http_client())?),
             apq: apq::PersistedQueries::default(),
             cors: access.cors.clone(),
@@ -178,9 +177,10 @@ impl Service {
             // the way every other refusal is said.
             .layer(axum::middleware::map_response(|response: Response| async {
                 if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    bad_request(
-                        StatusCode::PAYLOAD_TOO_LARGE,
+                    refuse(
+                        Code::PayloadTooLarge,
                         "the request body is too large",
+                        MediaType::Json,
                     )
                 } else {
                     response
@@ -249,28 +249,20 @@ impl Service {
             Err(_) => {
                 let _entered = span.enter();
                 tracing::warn!("a GraphQL request outlived its deadline");
-                metrics::graphql_refused("deadline_exceeded");
-                span.record("outcome", "deadline_exceeded");
-                let late = json!({ "errors": [{
-                    "message": "the request did not finish in time",
-                    "extensions": { "code": "UPSTREAM_ERROR" },
-                }] });
-                let body = match operations {
-                    None => late,
-                    Some(n) => json!(vec![late; n]),
+                let code = Code::RequestTimeout;
+                metrics::graphql_refused(code);
+                span.record("outcome", code.metric_label());
+                // No `data`: a request error, with the gateway's (our) status under
+                // application/graphql-response+json.
+                let late = || {
+                    let message = "the request did not finish in time";
+                    Answer::refused(code.server_error(message, None), None)
                 };
-                // No `data`: with application/graphql-response+json that must be an error
-                // status, and the gateway (us) timed out.
-                let status = match media {
-                    MediaType::Json => StatusCode::OK,
-                    MediaType::GraphqlResponse => StatusCode::GATEWAY_TIMEOUT,
+                let answers = match operations {
+                    None => Answers::Single(late()),
+                    Some(n) => Answers::Batch((0..n).map(|_| late()).collect()),
                 };
-                (
-                    status,
-                    [(header::CONTENT_TYPE, media.content_type())],
-                    Json(body),
-                )
-                    .into_response()
+                graphql_response(&answers, media)
             }
         };
         if detailed() {
@@ -303,12 +295,12 @@ impl Service {
         let execute = |request: async_graphql::Request| {
             self.0
                 .executor
-                .execute_named(request.data(loaders.clone()).data(caller.clone()))
+                .execute(request.data(loaders.clone()).data(caller.clone()))
         };
         // Within a batch, a persisted query that cannot run is that operation's error.
         let run = |mut request: async_graphql::Request| match self.0.apq.resolve(&mut request) {
             Ok(()) => Either::Left(execute(request)),
-            Err(e) => Either::Right(std::future::ready((e.response(), None))),
+            Err(e) => Either::Right(std::future::ready(e.answer())),
         };
         let span = tracing::Span::current();
         let detailed = detailed();
@@ -318,35 +310,30 @@ impl Service {
                 // `PersistedQueryNotFound`, which Apollo clients expect with a 200.
                 match self.0.apq.resolve(&mut request) {
                     Err(apq::ApqError::Bad(message)) => {
-                        return refuse(StatusCode::BAD_REQUEST, message, media);
+                        return refuse(Code::BadRequest, message, media);
                     }
                     Err(not_found) => {
-                        let answer = BatchResponse::Single(not_found.response());
-                        let mut answer = graphql_response(&answer, media);
-                        *answer.status_mut() = StatusCode::OK;
-                        return answer;
+                        let answer = not_found.answer();
+                        observe(&answer);
+                        return graphql_response(&Answers::Single(answer), media);
                     }
                     Ok(()) if request.query.trim().is_empty() => {
-                        return refuse(
-                            StatusCode::BAD_REQUEST,
-                            "the request has no `query`",
-                            media,
-                        );
+                        return refuse(Code::BadRequest, "the request has no `query`", media);
                     }
                     Ok(()) => {}
                 }
-                let (response, name) = execute(request).await;
-                let outcome = observe(&response, name.as_deref());
+                let answer = execute(request).await;
+                let outcome = observe(&answer);
                 if detailed {
-                    span.record("operation", log_name(name.as_deref()));
+                    span.record("operation", log_name(answer.operation.as_deref()));
                     span.record("outcome", outcome);
                 }
-                BatchResponse::Single(response)
+                Answers::Single(answer)
             }
             BatchRequest::Batch(requests) => {
                 if requests.is_empty() || requests.len() > self.0.max_batch_size {
                     return refuse(
-                        StatusCode::BAD_REQUEST,
+                        Code::BadRequest,
                         &format!(
                             "a batch must hold between 1 and {} operations (got {})",
                             self.0.max_batch_size,
@@ -357,8 +344,8 @@ impl Service {
                 }
                 let answers = join_all(requests.into_iter().map(run)).await;
                 let mut outcome = "ok";
-                for (response, name) in &answers {
-                    match observe(response, name.as_deref()) {
+                for answer in &answers {
+                    match observe(answer) {
                         "ok" => {}
                         failed => outcome = failed,
                     }
@@ -367,7 +354,7 @@ impl Service {
                     span.record("operation", "(batch)");
                     span.record("outcome", outcome);
                 }
-                BatchResponse::Batch(answers.into_iter().map(|(r, _)| r).collect())
+                Answers::Batch(answers)
             }
         };
         if detailed {
@@ -385,10 +372,17 @@ fn detailed() -> bool {
     tracing::enabled!(tracing::Level::DEBUG)
 }
 
-/// Counts one operation; its outcome.
-fn observe(response: &async_graphql::Response, name: Option<&str>) -> &'static str {
-    let outcome = metrics::outcome_of(response);
-    metrics::graphql_operation(name, outcome);
+/// Counts one operation; its outcome's label (`ok`, or its first error's code).
+fn observe(answer: &Answer) -> &'static str {
+    let outcome = match answer.response.errors.is_empty() {
+        true => "ok",
+        // Every error leaves the executor with its code; none would be our bug.
+        false => answer
+            .code()
+            .unwrap_or(Code::InternalServerError)
+            .metric_label(),
+    };
+    metrics::graphql_operation(answer.operation.as_deref(), outcome);
     outcome
 }
 
@@ -404,8 +398,8 @@ fn log_name(name: Option<&str>) -> &str {
 /// A GraphQL answer in `media` (see [`media`] for statuses and the `data` entry),
 /// serialised with `sonic-rs`: it escapes strings with SIMD, and a page of photos is
 /// mostly strings.
-fn graphql_response(response: &BatchResponse, media: MediaType) -> Response {
-    let written = media::Body::from(response);
+fn graphql_response(answers: &Answers, media: MediaType) -> Response {
+    let written = media::Body::from(answers);
     // Neither can fail on a `Value`: its maps have string keys and its numbers are finite.
     let body = sonic_rs::to_vec(&written)
         .or_else(|_| serde_json::to_vec(&written))
@@ -414,19 +408,21 @@ fn graphql_response(response: &BatchResponse, media: MediaType) -> Response {
             br#"{"errors":[{"message":"the answer could not be written","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}"#.to_vec()
         });
     let mut answer = Response::new(axum::body::Body::from(body));
-    *answer.status_mut() = media.status(response);
+    *answer.status_mut() = media.status(answers);
     let headers = answer.headers_mut();
     headers.insert(header::CONTENT_TYPE, media.content_type());
-    if response.is_ok() {
-        if let Some(value) = response
-            .cache_control()
-            .value()
-            .and_then(|v| HeaderValue::from_str(&v).ok())
-        {
-            headers.insert(header::CACHE_CONTROL, value);
+    // The schema gives no cache hints today; a single clean answer passes on any it gets.
+    if let Answers::Single(Answer { response, .. }) = answers {
+        let hint = response.cache_control.value();
+        if let Some(value) = hint.filter(|_| response.is_ok()) {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                headers.insert(header::CACHE_CONTROL, value);
+            }
         }
     }
-    headers.extend(response.http_headers());
+    for answer in answers.iter() {
+        headers.extend(answer.response.http_headers.clone());
+    }
     answer
 }
 
@@ -451,7 +447,7 @@ impl Rejection {
         use async_graphql::ParseRequestError as E;
         let too_large = |media| {
             refuse(
-                StatusCode::PAYLOAD_TOO_LARGE,
+                Code::PayloadTooLarge,
                 "the request body is too large",
                 media,
             )
@@ -459,13 +455,13 @@ impl Rejection {
         match self.0 {
             E::PayloadTooLarge => too_large(media),
             E::InvalidRequest(e) => refuse(
-                StatusCode::BAD_REQUEST,
+                Code::BadRequest,
                 &format!("the body is not a GraphQL request: {e}"),
                 media,
             ),
             E::Io(e) if e.to_string().contains("length limit") => too_large(media),
             other => refuse(
-                StatusCode::BAD_REQUEST,
+                Code::BadRequest,
                 &format!("the request could not be read: {other}"),
                 media,
             ),
@@ -473,23 +469,14 @@ impl Rejection {
     }
 }
 
-fn bad_request(status: StatusCode, message: &str) -> Response {
-    refuse(status, message, MediaType::Json)
-}
-
-/// A request to `/graphql` refused before any operation ran, with a GraphQL-shaped body in
-/// `media`, and counted.
-fn refuse(status: StatusCode, message: &str, media: MediaType) -> Response {
-    metrics::graphql_refused(match status {
-        StatusCode::NOT_ACCEPTABLE => "not_acceptable",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
-        _ => "bad_request",
-    });
+/// A request to `/graphql` refused before it is GraphQL, with its code's HTTP status and a
+/// GraphQL-shaped body in `media`, and counted.
+pub(crate) fn refuse(code: Code, message: &str, media: MediaType) -> Response {
+    metrics::graphql_refused(code);
     let body =
-        json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }] });
+        json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] });
     (
-        status,
+        code.http_status(),
         [(header::CONTENT_TYPE, media.content_type())],
         Json(body),
     )
@@ -499,7 +486,7 @@ fn refuse(status: StatusCode, message: &str, media: MediaType) -> Response {
 /// The answer to a request whose `Accept` allows no media type we write.
 fn not_acceptable() -> Response {
     refuse(
-        StatusCode::NOT_ACCEPTABLE,
+        Code::NotAcceptable,
         "the Accept header allows neither application/graphql-response+json nor application/json",
         MediaType::Json,
     )
@@ -515,7 +502,7 @@ async fn graphql_post(State(service): State<Service>, request: Request) -> Respo
     };
     if !media::is_json_body(request.headers()) {
         return refuse(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Code::UnsupportedMediaType,
             "a POST to /graphql must have Content-Type: application/json",
             media,
         );
@@ -529,7 +516,7 @@ async fn graphql_get(State(service): State<Service>, request: Request) -> Respon
     if !names_one && wants_html(request.headers()) {
         if !service.0.playground {
             return refuse(
-                StatusCode::NOT_ACCEPTABLE,
+                Code::NotAcceptable,
                 "GraphiQL is switched off here (--no-playground): send a GraphQL request",
                 MediaType::Json,
             );
@@ -541,7 +528,7 @@ async fn graphql_get(State(service): State<Service>, request: Request) -> Respon
     };
     if !names_one {
         return refuse(
-            StatusCode::BAD_REQUEST,
+            Code::BadRequest,
             "GET /graphql needs a `query` parameter (or a browser's Accept: text/html for GraphiQL)",
             media,
         );

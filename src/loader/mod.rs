@@ -37,6 +37,8 @@ pub struct Loaders {
     photos: OnceLock<lookups::LookupLoader<PhotoLookup>>,
     clients: OnceLock<lookups::LookupLoader<ClientLookup>>,
     downloads: OnceLock<lookups::LookupLoader<DownloadLookup>>,
+    /// Loads asked of any loader, answered from its cache or not.
+    asked: AtomicUsize,
 }
 
 impl Loaders {
@@ -51,7 +53,15 @@ impl Loaders {
             photos: OnceLock::new(),
             clients: OnceLock::new(),
             downloads: OnceLock::new(),
+            asked: AtomicUsize::new(0),
         }
+    }
+
+    /// How many loads this request's resolvers have asked for, whether a loader answered
+    /// from what it held or fetched: which fields wait on a loader (`executor::Immediate`
+    /// must name them, and the schema's tests check it with this).
+    pub fn asked(&self) -> usize {
+        self.asked.load(Ordering::Relaxed)
     }
 
     /// The request's session (its deadline, budget and request id).
@@ -61,6 +71,7 @@ impl Loaders {
 
     /// One window of a list.
     pub async fn page(&self, key: PageKey) -> SliceResult {
+        self.asked.fetch_add(1, Ordering::Relaxed);
         let _pending = self.listed.pending();
         self.pages.try_load(key).await.unwrap_or_else(lost)
     }
@@ -90,6 +101,7 @@ impl Loaders {
         loader: &OnceLock<lookups::LookupLoader<L>>,
         key: L::Key,
     ) -> Loaded<L::Value> {
+        self.asked.fetch_add(1, Ordering::Relaxed);
         let loader = loader.get_or_init(|| {
             lookups::lookup_loader(
                 self.upstream.clone(),

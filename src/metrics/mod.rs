@@ -39,6 +39,8 @@ use std::{
 
 mod names;
 
+use crate::code::Code;
+
 pub use names::is_plain_name;
 use names::{OperationName, OperationNames};
 
@@ -91,7 +93,8 @@ pub fn auth_refused(reason: &'static str) {
 }
 
 /// Counts one GraphQL operation. `name` is the operation's name as the document or the
-/// request gives it (`None`: anonymous); `outcome` is [`outcome_of`] its response.
+/// request gives it (`None`: anonymous); `outcome` is `ok` or the label of its first error's
+/// [`Code`].
 pub fn graphql_operation(name: Option<&str>, outcome: &'static str) {
     let metrics = &*METRICS;
     let failed = |operation: &Arc<str>| {
@@ -120,45 +123,15 @@ pub fn graphql_operation(name: Option<&str>, outcome: &'static str) {
     }
 }
 
-/// Counts a request to `/graphql` refused before any operation ran (`outcome` names why:
-/// `bad_request`, `not_acceptable`, `unsupported_media_type`, `payload_too_large`,
-/// `deadline_exceeded`).
-pub fn graphql_refused(outcome: &'static str) {
+/// Counts a request to `/graphql` refused before any operation ran, by its code.
+pub fn graphql_refused(code: Code) {
     METRICS
         .graphql_requests
         .get_or_create(&GraphqlLabels {
             operation: OperationName(NONE.clone()),
-            outcome,
+            outcome: code.metric_label(),
         })
         .inc();
-}
-
-/// How an operation ended, for the `outcome` label: `ok`, or the code of its first error
-/// in lower case (`bad_user_input`, `upstream_error`, `graphql_parse_failed`, ...).
-pub fn outcome_of(response: &async_graphql::Response) -> &'static str {
-    let Some(error) = response.errors.first() else {
-        return "ok";
-    };
-    let code = error
-        .extensions
-        .as_ref()
-        .and_then(|e| e.get("code"))
-        .and_then(|c| match c {
-            async_graphql::Value::String(s) => Some(s.as_str()),
-            _ => None,
-        });
-    match code {
-        Some("BAD_USER_INPUT") => "bad_user_input",
-        Some("UNAUTHENTICATED") => "unauthenticated",
-        Some("FORBIDDEN") => "forbidden",
-        Some("NOT_FOUND") => "not_found",
-        Some("RATE_LIMITED") => "rate_limited",
-        Some("UPSTREAM_ERROR") => "upstream_error",
-        Some("GRAPHQL_PARSE_FAILED") => "graphql_parse_failed",
-        Some("GRAPHQL_VALIDATION_FAILED") => "graphql_validation_failed",
-        Some("INTERNAL_SERVER_ERROR") => "internal_server_error",
-        _ => "other_error",
-    }
 }
 
 /// Counts an HTTP request to `/graphql` as in flight until dropped, then records how long

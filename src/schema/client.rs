@@ -12,13 +12,13 @@ use async_graphql::{Context, Enum, Object, ID};
 use super::{
     connection::LivePhotoConnection,
     connection_cost,
-    eager::Eager,
     error::{data, error, upstream_error, FieldResult},
     query::LivePhotoFilter,
     scalars::DateTime,
-    Code,
 };
 use crate::{
+    code::Code,
+    executor::{Immediate, Shaped},
     loader::{ListId, Loaders, PageKey},
     pagination::{window, Limits, RelayArgs, Scope},
     upstream::{ClientDetails, ClientId},
@@ -101,7 +101,7 @@ impl Client {
             desc = "Only photos created or updated within these bounds. Cursors belong to the filter they were made under."
         )]
         filter: Option<LivePhotoFilter>,
-    ) -> FieldResult<Eager<LivePhotoConnection>> {
+    ) -> FieldResult<Shaped<LivePhotoConnection>> {
         let filter = filter.map(LivePhotoFilter::normalize).unwrap_or_default();
         let scope = Scope::of(&[self.id.as_str().as_bytes(), &filter.fingerprint_bytes()]);
         let args = RelayArgs {
@@ -122,7 +122,7 @@ impl Client {
             ask,
         };
         let slice = loaders.page(key).await.map_err(|e| upstream_error(&e))?;
-        Ok(Eager(LivePhotoConnection { slice, scope }))
+        Ok(Shaped(LivePhotoConnection { slice, scope }))
     }
 
     /// Whether the client is a person or a company.
@@ -166,21 +166,27 @@ impl Client {
     }
 
     /// A person's details (identity numbers are never exposed); null for a company.
-    async fn person_details(&self, ctx: &Context<'_>) -> FieldResult<Option<PersonDetails>> {
+    async fn person_details(
+        &self,
+        ctx: &Context<'_>,
+    ) -> FieldResult<Option<Shaped<PersonDetails>>> {
         let details = self.details(ctx).await?;
         Ok(details
             .person_details
             .is_some()
-            .then_some(PersonDetails(details)))
+            .then_some(Shaped(PersonDetails(details))))
     }
 
     /// A company's details; null for a person.
-    async fn company_details(&self, ctx: &Context<'_>) -> FieldResult<Option<CompanyDetails>> {
+    async fn company_details(
+        &self,
+        ctx: &Context<'_>,
+    ) -> FieldResult<Option<Shaped<CompanyDetails>>> {
         let details = self.details(ctx).await?;
         Ok(details
             .company_details
             .is_some()
-            .then_some(CompanyDetails(details)))
+            .then_some(Shaped(CompanyDetails(details))))
     }
 
     /// When the client was created in ComplyCube.
@@ -191,6 +197,14 @@ impl Client {
     /// When the client was last changed in ComplyCube.
     async fn updated_at(&self, ctx: &Context<'_>) -> FieldResult<Option<DateTime>> {
         Ok(self.details(ctx).await?.updated_at.map(DateTime))
+    }
+}
+
+/// `id` needs nothing but the id; `livePhotos` waits for its page and every other field
+/// for the client's details.
+impl Immediate for Client {
+    fn waits(field: &str) -> bool {
+        field != "id"
     }
 }
 
@@ -258,6 +272,9 @@ impl PersonDetails {
     }
 }
 
+/// Read from the details already fetched.
+impl Immediate for PersonDetails {}
+
 /// A company's details.
 pub struct CompanyDetails(Arc<ClientDetails>);
 
@@ -301,3 +318,6 @@ impl CompanyDetails {
         self.get(|c| &c.incorporation_type)
     }
 }
+
+/// Read from the details already fetched.
+impl Immediate for CompanyDetails {}

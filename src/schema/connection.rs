@@ -7,11 +7,9 @@ use std::sync::Arc;
 
 use async_graphql::Object;
 
-use super::{
-    eager::{Eager, Immediate},
-    photo::LivePhoto,
-};
+use super::photo::LivePhoto;
 use crate::{
+    executor::{Immediate, Shaped},
     loader::Slice,
     pagination::{cursor, window, Scope},
     upstream,
@@ -38,11 +36,11 @@ impl LivePhotoConnection {
 #[Object]
 impl LivePhotoConnection {
     /// The photos of this page, each with its cursor.
-    async fn edges(&self) -> Vec<Eager<LivePhotoEdge<'_>>> {
+    async fn edges(&self) -> Vec<Shaped<LivePhotoEdge<'_>>> {
         (self.slice.window.start..)
             .zip(&self.slice.items)
             .map(|(position, node)| {
-                Eager(LivePhotoEdge {
+                Shaped(LivePhotoEdge {
                     connection: self,
                     position,
                     node,
@@ -52,16 +50,16 @@ impl LivePhotoConnection {
     }
 
     /// The photos of this page, without cursors.
-    async fn nodes(&self) -> Vec<Eager<LivePhoto>> {
+    async fn nodes(&self) -> Vec<Shaped<LivePhoto>> {
         self.slice
             .items
             .iter()
-            .map(|photo| Eager(LivePhoto(photo.clone())))
+            .map(|photo| Shaped(LivePhoto(photo.clone())))
             .collect()
     }
 
     /// Where this page lies in the whole list.
-    async fn page_info(&self) -> Eager<PageInfo> {
+    async fn page_info(&self) -> Shaped<PageInfo> {
         let window = self.slice.window;
         let (has_previous_page, has_next_page) = window::page_flags(window, self.slice.total);
         let items = &self.slice.items;
@@ -72,7 +70,7 @@ impl LivePhotoConnection {
             ),
             _ => (None, None),
         };
-        Eager(PageInfo {
+        Shaped(PageInfo {
             has_previous_page,
             has_next_page,
             start_cursor,
@@ -105,8 +103,8 @@ impl LivePhotoEdge<'_> {
     }
 
     /// The live photo.
-    async fn node(&self) -> Eager<LivePhoto> {
-        Eager(LivePhoto(self.node.clone()))
+    async fn node(&self) -> Shaped<LivePhoto> {
+        Shaped(LivePhoto(self.node.clone()))
     }
 }
 

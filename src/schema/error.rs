@@ -1,47 +1,15 @@
-//! The stable codes of `extensions.code`, and the only ways our code makes an error.
+//! The only ways a resolver fails: with a [`Code`] from the moment the error is made.
 //!
-//! The one thing to know: every error our code raises carries its code from the moment it
-//! is made. Resolvers fail with a [`FieldError`], which cannot be made without a code and
-//! which nothing converts into implicitly, so a `?` on any other error does not compile;
-//! errors raised around execution are made by [`server_error`] or [`with_code`]. An
-//! upstream failure also carries what ComplyCube said (`extensions.upstream`).
-//! (`conventions::codes` fills in codes on the errors async-graphql raises itself.)
+//! The one thing to know: resolvers fail with a [`FieldError`], which cannot be made
+//! without a code and which nothing converts into implicitly, so a `?` on any other error
+//! does not compile. An upstream failure also carries what ComplyCube said
+//! (`extensions.upstream`).
 
 use std::any::Any;
 
-use async_graphql::{Context, ErrorExtensionValues, Pos, ServerError, Value};
+use async_graphql::{Context, Value};
 
-use crate::upstream;
-
-/// The stable error codes of `extensions.code`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Code {
-    BadUserInput,
-    Unauthenticated,
-    Forbidden,
-    NotFound,
-    RateLimited,
-    UpstreamError,
-    GraphqlParseFailed,
-    GraphqlValidationFailed,
-    InternalServerError,
-}
-
-impl Code {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::BadUserInput => "BAD_USER_INPUT",
-            Self::Unauthenticated => "UNAUTHENTICATED",
-            Self::Forbidden => "FORBIDDEN",
-            Self::NotFound => "NOT_FOUND",
-            Self::RateLimited => "RATE_LIMITED",
-            Self::UpstreamError => "UPSTREAM_ERROR",
-            Self::GraphqlParseFailed => "GRAPHQL_PARSE_FAILED",
-            Self::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
-            Self::InternalServerError => "INTERNAL_SERVER_ERROR",
-        }
-    }
-}
+use crate::{code::Code, upstream};
 
 /// A resolver's failure, code included. Made by [`error`], [`upstream_error`] and [`data`]
 /// only: there is no `From` for it, so a resolver cannot pass on an error without saying
@@ -61,11 +29,7 @@ impl From<FieldError> for async_graphql::Error {
 
 /// A resolver's failure that the caller sees as `code` and `message`.
 pub(super) fn error(code: Code, message: impl Into<String>) -> FieldError {
-    let mut e = async_graphql::Error::new(message);
-    e.extensions
-        .get_or_insert_with(ErrorExtensionValues::default)
-        .set("code", code.as_str());
-    FieldError(e)
+    FieldError(code.error(message))
 }
 
 /// The request's `T`, which the HTTP layer or the schema builder put in: missing, it is
@@ -73,23 +37,6 @@ pub(super) fn error(code: Code, message: impl Into<String>) -> FieldError {
 pub(super) fn data<'c, T: Any + Send + Sync>(ctx: &Context<'c>) -> FieldResult<&'c T> {
     ctx.data::<T>()
         .map_err(|e| error(Code::InternalServerError, e.message))
-}
-
-/// An error raised outside a resolver (before or around execution), with its code.
-pub(super) fn server_error(
-    code: Code,
-    message: impl Into<String>,
-    pos: Option<Pos>,
-) -> ServerError {
-    with_code(ServerError::new(message, pos), code)
-}
-
-/// `e` with `code` as its `extensions.code`.
-pub(super) fn with_code(mut e: ServerError, code: Code) -> ServerError {
-    e.extensions
-        .get_or_insert_with(ErrorExtensionValues::default)
-        .set("code", code.as_str());
-    e
 }
 
 /// An upstream failure as the caller sees it: a code, and what ComplyCube said.

@@ -1,7 +1,7 @@
 //! `LivePhoto`: one ComplyCube live photo, as the REST API described it, its owner and
 //! its image.
 //!
-//! The one thing to know: its fields read memory only (resolved in place by `Eager`),
+//! The one thing to know: its fields read memory only (resolved in place by `Shaped`),
 //! except `client`'s details and `download`, which go through the request's loaders: one
 //! `GET /livePhotos/:id/download` per photo and request, and only when selected.
 
@@ -11,12 +11,12 @@ use async_graphql::{Context, Object, ID};
 
 use super::{
     client::Client,
-    eager::Immediate,
     error::{data, error, upstream_error, FieldResult},
     scalars::DateTime,
-    Code,
 };
 use crate::{
+    code::Code,
+    executor::{Boxed, Immediate, Shaped},
     loader::Loaders,
     upstream::{self, ClientId, LivePhotoDownload, PhotoId},
 };
@@ -68,7 +68,7 @@ impl LivePhoto {
     }
 
     /// The client the photo belongs to.
-    async fn client(&self, ctx: &Context<'_>) -> FieldResult<Client> {
+    async fn client(&self, ctx: &Context<'_>) -> FieldResult<Boxed<Shaped<Client>>> {
         // Every way to a photo checked its client already; this holds if one did not.
         if !data::<crate::auth::Caller>(ctx)?.may_read(&self.0.client_id) {
             crate::metrics::auth_refused("client_out_of_scope");
@@ -83,13 +83,13 @@ impl LivePhoto {
                 format!("ComplyCube sent a photo with an unusable client id: {m}"),
             )
         })?;
-        Ok(Client::new(id))
+        Ok(Boxed(Shaped(Client::new(id))))
     }
 
     /// The image itself (`GET /v1/livePhotos/:id/download`), fetched only when selected.
     /// An image larger than the service's `--max-download-bytes` (default 4 MiB) is an
     /// error, never a truncated image.
-    async fn download(&self, ctx: &Context<'_>) -> FieldResult<Option<LivePhotoImage>> {
+    async fn download(&self, ctx: &Context<'_>) -> FieldResult<Option<Shaped<LivePhotoImage>>> {
         let id = PhotoId::parse(&self.0.id).map_err(|m| {
             error(
                 Code::UpstreamError,
@@ -98,7 +98,7 @@ impl LivePhoto {
         })?;
         let loaders = data::<Arc<Loaders>>(ctx)?;
         let image = loaders.download(id).await.map_err(|e| upstream_error(&e))?;
-        Ok(Some(LivePhotoImage(image)))
+        Ok(Some(Shaped(LivePhotoImage(image))))
     }
 }
 
@@ -154,10 +154,15 @@ fn image_media_type(content_type: &str) -> &str {
 
 /// Every field reads the photo ComplyCube listed, except two:
 impl Immediate for LivePhoto {
-    /// the owner's details and the image come through loaders: selecting either resolves
-    /// the photo concurrently, so every photo's lookups batch together.
-    const WAITING: &'static [&'static str] = &["client", "download"];
+    /// the owner and the image come through loaders: selecting either resolves the photo
+    /// concurrently, so every photo's lookups batch together.
+    fn waits(field: &str) -> bool {
+        matches!(field, "client" | "download")
+    }
 }
+
+/// Read from the image already fetched.
+impl Immediate for LivePhotoImage {}
 
 #[cfg(test)]
 mod tests {

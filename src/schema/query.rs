@@ -13,10 +13,11 @@ use super::{
     error::{data, error, upstream_error, FieldResult},
     photo::LivePhoto,
     scalars::DateTime,
-    Code,
 };
 use crate::{
     auth::Caller,
+    code::Code,
+    executor::Shaped,
     loader::Loaders,
     upstream::{self, ClientId, PhotoId},
 };
@@ -33,7 +34,7 @@ impl Query {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The ComplyCube client id, e.g. `5eb1276d96be4a0008713af5`.")] id: ID,
-    ) -> FieldResult<Option<Client>> {
+    ) -> FieldResult<Option<Shaped<Client>>> {
         let id = ClientId::parse(&id).map_err(|m| error(Code::BadUserInput, m))?;
         // A client the caller's token does not list: FORBIDDEN here, before any upstream call.
         let caller = data::<Caller>(ctx)?;
@@ -48,7 +49,7 @@ impl Query {
         if Client::selects_details(ctx) && client.lookup(ctx).await?.is_none() {
             return Ok(None);
         }
-        Ok(Some(client))
+        Ok(Some(Shaped(client)))
     }
 
     /// A live photo, by id (`GET /v1/livePhotos/:id`); `null` when ComplyCube has no such
@@ -57,7 +58,7 @@ impl Query {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The live photo id, e.g. `5eb1b5f231778a0008d1c3f6`.")] id: ID,
-    ) -> FieldResult<Option<LivePhoto>> {
+    ) -> FieldResult<Option<Shaped<LivePhoto>>> {
         let id = PhotoId::parse(&id).map_err(|m| error(Code::BadUserInput, m))?;
         let loaders = data::<Arc<Loaders>>(ctx)?;
         let Some(photo) = loaders.photo(id).await.map_err(|e| upstream_error(&e))? else {
@@ -70,7 +71,7 @@ impl Query {
             crate::metrics::auth_refused("client_out_of_scope");
             return Err(error(Code::Forbidden, "this token may not read this photo"));
         }
-        Ok(Some(LivePhoto(photo)))
+        Ok(Some(Shaped(LivePhoto(photo))))
     }
 }
 

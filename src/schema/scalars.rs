@@ -5,28 +5,23 @@
 //! (`2020-01-01T14:06:44.756Z`), as ComplyCube does; async-graphql's chrono scalar would
 //! print `+00:00`.
 
-use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value, ID};
+use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
 use chrono::{DateTime as ChronoDateTime, Utc};
 
 use crate::upstream;
 
 /// Whether `value` is an input the scalar `name` accepts, and why not; `None` when this
-/// schema has no scalar of that name. Variables are checked with it, by the same parsing
-/// that arguments go through.
-pub(super) fn check_scalar(name: &str, value: &Value) -> Option<Result<(), String>> {
+/// schema has no scalar of that name. The executor checks variables and literal arguments
+/// with it, by the same parsing that arguments go through.
+pub fn check_scalar(name: &str, value: &Value) -> Option<Result<(), String>> {
     fn parse<T: async_graphql::InputType>(value: &Value) -> Result<(), String> {
         T::parse(Some(value.clone()))
             .map(drop)
             .map_err(|e| e.into_server_error(Default::default()).message)
     }
     Some(match name {
-        "Int" => parse::<i32>(value),
-        "Float" => parse::<f64>(value),
-        "String" => parse::<String>(value),
-        "Boolean" => parse::<bool>(value),
-        "ID" => parse::<ID>(value),
         "DateTime" => parse::<DateTime>(value),
-        _ => return None,
+        _ => return crate::executor::builtin_scalar(name, value),
     })
 }
 

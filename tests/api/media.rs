@@ -178,7 +178,7 @@ async fn an_accept_allowing_neither_type_is_406() {
     ] {
         let refused = post(&app, Some(accept), json!({ "query": OK })).await;
         assert_eq!(refused.status, 406, "{accept}");
-        assert_eq!(codes(&refused.body), vec!["BAD_REQUEST"]);
+        assert_eq!(codes(&refused.body), vec!["NOT_ACCEPTABLE"]);
         let refused = get(&app, Some(accept), "{ __typename }").await;
         assert_eq!(refused.status, 406, "GET {accept}");
     }
@@ -208,7 +208,7 @@ async fn a_post_without_a_json_content_type_is_415() {
         assert_eq!(refused.media, media, "{content_type:?}");
         assert_eq!(
             codes(&refused.body),
-            vec!["BAD_REQUEST"],
+            vec!["UNSUPPORTED_MEDIA_TYPE"],
             "{content_type:?}"
         );
     }

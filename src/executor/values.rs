@@ -3,7 +3,7 @@
 //! checked once when the document is first parsed. Both are `BAD_USER_INPUT`, raised here.
 //!
 //! The one thing to know: scalars are checked by the very parsing arguments go through
-//! ([`check_scalar`]), so a value that passes here never fails as an argument. (Validation
+//! (the executor's [`ScalarCheck`]), so a value that passes here never fails as an argument. (Validation
 //! would refuse a bad literal too, but as one of its own errors, which carry no code and
 //! cannot be told apart from the document's mistakes but by their text.)
 
@@ -11,88 +11,56 @@ use std::convert::Infallible;
 
 use async_graphql::{
     parser::{
-        types::{
-            BaseType, Directive, ExecutableDocument, OperationDefinition, OperationType, Selection,
-            SelectionSet, Type,
-        },
+        types::{BaseType, Directive, ExecutableDocument, Field, OperationDefinition, Type},
         Positioned,
     },
     registry::MetaTypeName,
     Name, ServerError, Value, Variables,
 };
 
-use super::{FieldTypes, InputField};
-use crate::schema::{error::server_error, scalars::check_scalar, Code};
+use super::{
+    types::{FieldTypes, InputField},
+    walk::{self, Written},
+    ScalarCheck,
+};
+use crate::code::Code;
 
 /// The error of the first argument, anywhere in `document`, whose value as written cannot
 /// be an input of the argument's type. Variables in those values are left to
 /// [`check_variables`] (their values) and validation (where they may be used).
 pub(super) fn check_arguments(
     types: &FieldTypes,
+    scalars: ScalarCheck,
     document: &ExecutableDocument,
 ) -> Result<(), Box<ServerError>> {
-    let literals = Literals { types };
-    for (_, operation) in document.operations.iter() {
-        let operation = &operation.node;
-        let root = match operation.ty {
-            OperationType::Query => Some(types.query_type.as_str()),
-            OperationType::Mutation | OperationType::Subscription => None,
-        };
-        literals.directives(&operation.directives)?;
-        literals.set(root, &operation.selection_set.node)?;
-    }
-    // Every fragment once, where it is defined, not where it is spread.
-    for fragment in document.fragments.values() {
-        let fragment = &fragment.node;
-        literals.directives(&fragment.directives)?;
-        let on = fragment.type_condition.node.on.node.as_str();
-        literals.set(Some(on), &fragment.selection_set.node)?;
-    }
-    Ok(())
+    let child_type =
+        |parent: &str, field: &str| types.of(parent, field).map(MetaTypeName::concrete_typename);
+    let mut literals = Literals { types, scalars };
+    walk::written(document, &types.query_type, &child_type, &mut literals)
 }
 
-/// Walks a document's selections with the type each is made on (`None`: a type this
-/// schema does not have, whose arguments validation reports).
+/// Checks the literal values of arguments and directive arguments, as a pass of
+/// [`walk::written`].
 struct Literals<'t> {
     types: &'t FieldTypes,
+    scalars: ScalarCheck,
 }
 
-impl Literals<'_> {
-    fn set(&self, parent: Option<&str>, set: &SelectionSet) -> Result<(), Box<ServerError>> {
-        for selection in &set.items {
-            match &selection.node {
-                Selection::Field(field) => {
-                    let field = &field.node;
-                    self.directives(&field.directives)?;
-                    let name = field.name.node.as_str();
-                    if let Some(definitions) = parent.and_then(|p| self.types.arguments(p, name)) {
-                        for (name, value) in &field.arguments {
-                            let Ok(value) = value.node.clone().into_const_with(mark_variable);
-                            self.argument(definitions, name, &value)?;
-                        }
-                    }
-                    let ty = parent.and_then(|p| self.types.of(p, name));
-                    let child = ty.map(MetaTypeName::concrete_typename);
-                    self.set(child, &field.selection_set.node)?;
-                }
-                Selection::FragmentSpread(spread) => {
-                    self.directives(&spread.node.directives)?;
-                }
-                Selection::InlineFragment(inline) => {
-                    let inline = &inline.node;
-                    self.directives(&inline.directives)?;
-                    let on = inline
-                        .type_condition
-                        .as_ref()
-                        .map(|c| c.node.on.node.as_str());
-                    self.set(on.or(parent), &inline.selection_set.node)?;
-                }
+impl<'d> Written<'d> for Literals<'_> {
+    type Error = Box<ServerError>;
+
+    fn field(&mut self, parent: Option<&str>, field: &'d Field) -> Result<(), Self::Error> {
+        let name = field.name.node.as_str();
+        if let Some(definitions) = parent.and_then(|p| self.types.arguments(p, name)) {
+            for (name, value) in &field.arguments {
+                let Ok(value) = value.node.clone().into_const_with(mark_variable);
+                self.argument(definitions, name, &value)?;
             }
         }
         Ok(())
     }
 
-    fn directives(&self, directives: &[Positioned<Directive>]) -> Result<(), Box<ServerError>> {
+    fn directives(&mut self, directives: &'d [Positioned<Directive>]) -> Result<(), Self::Error> {
         for directive in directives {
             if let Some(definitions) = self.types.directive(&directive.node.name.node) {
                 for (name, value) in &directive.node.arguments {
@@ -103,7 +71,9 @@ impl Literals<'_> {
         }
         Ok(())
     }
+}
 
+impl Literals<'_> {
     /// Checks the value given to an argument, if the argument is known (unknown ones are
     /// validation's).
     fn argument(
@@ -115,9 +85,8 @@ impl Literals<'_> {
         let Some(definition) = definitions.iter().find(|d| d.name == name.node.as_str()) else {
             return Ok(());
         };
-        self.types.coerce(&definition.ty, value).map_err(|reason| {
-            Box::new(server_error(
-                Code::BadUserInput,
+        coerce(self.types, self.scalars, &definition.ty, value).map_err(|reason| {
+            Box::new(Code::BadUserInput.server_error(
                 format!(r#"Invalid value for argument "{}": {reason}"#, name.node),
                 Some(name.pos),
             ))
@@ -140,6 +109,7 @@ fn is_variable(value: &Value) -> bool {
 /// value (see [`super::Conventions::check_variables`]).
 pub(super) fn check_variables(
     types: &FieldTypes,
+    scalars: ScalarCheck,
     operation: &OperationDefinition,
     variables: &Variables,
 ) -> Result<(), Box<ServerError>> {
@@ -148,24 +118,27 @@ pub(super) fn check_variables(
         let message = match variables.get(name) {
             None if ty.nullable || definition.node.default_value.is_some() => continue,
             None => format!(r#"Variable "${name}" of required type "{ty}" was not provided."#),
-            Some(value) => match types.coerce(ty, value) {
+            Some(value) => match coerce(types, scalars, ty, value) {
                 Ok(()) => continue,
                 Err(reason) => format!(r#"Variable "${name}" got an invalid value: {reason}"#),
             },
         };
-        return Err(Box::new(server_error(
-            Code::BadUserInput,
-            message,
-            Some(definition.pos),
-        )));
+        return Err(Box::new(
+            Code::BadUserInput.server_error(message, Some(definition.pos)),
+        ));
     }
     Ok(())
 }
 
-impl FieldTypes {
-    /// Why `value` cannot be an input of type `ty`, by the spec's input coercion rules.
-    /// Names this schema does not define pass: validation reports those.
-    fn coerce(&self, ty: &Type, value: &Value) -> Result<(), String> {
+/// Why `value` cannot be an input of type `ty`, by the spec's input coercion rules. Names
+/// this schema does not define pass: validation reports those.
+fn coerce(
+    types: &FieldTypes,
+    scalars: ScalarCheck,
+    ty: &Type,
+    value: &Value,
+) -> Result<(), String> {
+    {
         if is_variable(value) {
             return Ok(());
         }
@@ -178,15 +151,17 @@ impl FieldTypes {
         let name = match &ty.base {
             BaseType::List(item) => {
                 return match value {
-                    Value::List(items) => items.iter().try_for_each(|v| self.coerce(item, v)),
+                    Value::List(items) => items
+                        .iter()
+                        .try_for_each(|v| coerce(types, scalars, item, v)),
                     // A single value is a list of one.
-                    single => self.coerce(item, single),
+                    single => coerce(types, scalars, item, single),
                 };
             }
             BaseType::Named(name) => name.as_str(),
         };
-        let Some(fields) = self.inputs.get(name) else {
-            return check_scalar(name, value).unwrap_or(Ok(()));
+        let Some(fields) = types.inputs.get(name) else {
+            return scalars(name, value).unwrap_or(Ok(()));
         };
         let Value::Object(object) = value else {
             return Err(format!("{name} is an input object, not {value}"));
@@ -199,8 +174,7 @@ impl FieldTypes {
         }
         for field in fields {
             match object.get(field.name.as_str()) {
-                Some(v) => self
-                    .coerce(&field.ty, v)
+                Some(v) => coerce(types, scalars, &field.ty, v)
                     .map_err(|e| format!("in `{}`: {e}", field.name))?,
                 None if field.ty.nullable || field.has_default => {}
                 None => return Err(format!("{name} needs its field `{}`", field.name)),
@@ -216,10 +190,35 @@ mod tests {
 
     use super::*;
 
+    /// The parts of the service's schema these checks meet (the executor's tests never
+    /// read the service's own schema: it lives a floor above).
+    const SDL: &str = r#"
+        scalar DateTime
+        type Query { client(id: ID!): Client }
+        type Client { id: ID! livePhotos(first: Int, after: String, last: Int, before: String,
+                                          filter: LivePhotoFilter): Connection! }
+        type Connection { totalCount: Int! }
+        input LivePhotoFilter { createdAfter: DateTime createdBefore: DateTime
+                                updatedAfter: DateTime updatedBefore: DateTime }
+        directive @include(if: Boolean!) on FIELD | FRAGMENT_SPREAD | INLINE_FRAGMENT
+        directive @skip(if: Boolean!) on FIELD | FRAGMENT_SPREAD | INLINE_FRAGMENT
+    "#;
+
+    /// Built-in scalars as async-graphql parses them; `DateTime` as RFC 3339.
+    pub(crate) fn scalars(name: &str, value: &Value) -> Option<Result<(), String>> {
+        Some(match (name, value) {
+            ("DateTime", Value::String(s)) => chrono::DateTime::parse_from_rfc3339(s)
+                .map(drop)
+                .map_err(|e| e.to_string()),
+            ("DateTime", _) => Err("not a string".into()),
+            _ => return super::super::builtin_scalar(name, value),
+        })
+    }
+
     fn check(query: &str) -> Result<(), String> {
-        let types = FieldTypes::from_sdl(&crate::schema::sdl());
+        let types = FieldTypes::from_sdl(SDL).unwrap();
         let document = parse_query(query).unwrap();
-        check_arguments(&types, &document).map_err(|e| {
+        check_arguments(&types, scalars, &document).map_err(|e| {
             let code = e.extensions.as_ref().and_then(|x| x.get("code")).cloned();
             assert_eq!(code, Some(Value::from("BAD_USER_INPUT")), "{query}");
             e.message

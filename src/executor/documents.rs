@@ -4,28 +4,21 @@
 //! The one thing to know: a cached [`Prepared`] document is shared by every request that
 //! sends the same text, and remembers whether full validation has accepted it.
 
-use std::{
-    collections::HashMap,
-    sync::{
-        atomic::{AtomicBool, Ordering},
-        Arc,
-    },
+use std::sync::{
+    atomic::{AtomicBool, Ordering},
+    Arc,
 };
 
 use async_graphql::{
     parser::{
         parse_query,
-        types::{
-            DocumentOperations, ExecutableDocument, OperationDefinition, Selection, SelectionSet,
-        },
+        types::{DocumentOperations, ExecutableDocument, OperationDefinition},
     },
-    Name, Request, ServerError,
+    Request, ServerError,
 };
 
-use crate::schema::{
-    error::{server_error, with_code},
-    Code,
-};
+use super::walk;
+use crate::code::Code;
 
 /// Most field selections a document may make once its fragments are expanded. GraphiQL's
 /// introspection query makes about 200; fragments that spread each other ten times over
@@ -84,10 +77,12 @@ impl Documents {
             Some(document) => document,
             None => {
                 let document = parse_query(&request.query).map_err(|e| {
-                    Box::new(with_code(ServerError::from(e), Code::GraphqlParseFailed))
+                    let mut error = ServerError::from(e);
+                    Code::GraphqlParseFailed.stamp(&mut error);
+                    Box::new(error)
                 })?;
                 self.check_limits(&document).map_err(|message| {
-                    Box::new(server_error(Code::GraphqlValidationFailed, message, None))
+                    Box::new(Code::GraphqlValidationFailed.server_error(message, None))
                 })?;
                 check(&document)?;
                 let prepared = Arc::new(Prepared {
@@ -105,111 +100,26 @@ impl Documents {
         Ok(document)
     }
 
-    /// Why `document` is refused before anything walks it: its fragments expand too far,
-    /// or it aliases too much.
+    /// Why `document` is refused before anything walks it: its fragments expand too far
+    /// or spread themselves, or it aliases too much (counted with fragments expanded, so
+    /// that one aliased fragment spread many times counts every time).
     fn check_limits(&self, document: &ExecutableDocument) -> Result<(), String> {
-        let fields = expanded_fields(document)?;
-        if fields > MAX_EXPANDED_FIELDS {
+        let measured =
+            walk::measure(document).map_err(|name| format!("fragment `{name}` spreads itself"))?;
+        if measured.fields > MAX_EXPANDED_FIELDS {
             return Err(format!(
-                "the query selects {fields} fields once its fragments are expanded, more than the {MAX_EXPANDED_FIELDS} allowed"
+                "the query selects {} fields once its fragments are expanded, more than the {MAX_EXPANDED_FIELDS} allowed",
+                measured.fields
             ));
         }
-        let aliases = count_aliases(document);
-        if aliases > self.max_aliases {
+        if measured.aliases > self.max_aliases {
             return Err(format!(
-                "the query has {aliases} aliased fields, more than the {} allowed",
-                self.max_aliases
+                "the query has {} aliased fields, more than the {} allowed",
+                measured.aliases, self.max_aliases
             ));
         }
         Ok(())
     }
-}
-
-/// Aliased fields in every operation and fragment of a document.
-fn count_aliases(document: &ExecutableDocument) -> usize {
-    fn in_set(set: &SelectionSet) -> usize {
-        set.items
-            .iter()
-            .map(|selection| match &selection.node {
-                Selection::Field(f) => {
-                    usize::from(f.node.alias.is_some()) + in_set(&f.node.selection_set.node)
-                }
-                Selection::InlineFragment(i) => in_set(&i.node.selection_set.node),
-                Selection::FragmentSpread(_) => 0,
-            })
-            .sum()
-    }
-    document
-        .operations
-        .iter()
-        .map(|(_, op)| in_set(&op.node.selection_set.node))
-        .chain(
-            document
-                .fragments
-                .values()
-                .map(|f| in_set(&f.node.selection_set.node)),
-        )
-        .sum()
-}
-
-/// The number of field selections in a document with every fragment spread expanded,
-/// counted without expanding anything (each fragment's count is memoised), or why the
-/// document cannot be expanded: a fragment that spreads itself.
-fn expanded_fields(document: &ExecutableDocument) -> Result<usize, String> {
-    struct Counter<'d> {
-        document: &'d ExecutableDocument,
-        done: HashMap<&'d Name, usize>,
-        open: Vec<&'d Name>,
-    }
-    impl<'d> Counter<'d> {
-        fn set(&mut self, set: &'d SelectionSet) -> Result<usize, String> {
-            let mut total = 0usize;
-            for selection in &set.items {
-                let n = match &selection.node {
-                    Selection::Field(f) => {
-                        1usize.saturating_add(self.set(&f.node.selection_set.node)?)
-                    }
-                    Selection::InlineFragment(i) => self.set(&i.node.selection_set.node)?,
-                    Selection::FragmentSpread(spread) => {
-                        self.fragment(&spread.node.fragment_name.node)?
-                    }
-                };
-                total = total.saturating_add(n);
-            }
-            Ok(total)
-        }
-
-        fn fragment(&mut self, name: &'d Name) -> Result<usize, String> {
-            if let Some(&n) = self.done.get(name) {
-                return Ok(n);
-            }
-            if self.open.contains(&name) {
-                return Err(format!("fragment `{name}` spreads itself"));
-            }
-            // An unknown fragment counts nothing here; validation reports it.
-            let Some(fragment) = self.document.fragments.get(name) else {
-                return Ok(0);
-            };
-            self.open.push(name);
-            let n = self.set(&fragment.node.selection_set.node)?;
-            self.open.pop();
-            self.done.insert(name, n);
-            Ok(n)
-        }
-    }
-    let mut counter = Counter {
-        document,
-        done: HashMap::new(),
-        open: Vec::new(),
-    };
-    let mut total = 0usize;
-    for (_, operation) in document.operations.iter() {
-        total = total.saturating_add(counter.set(&operation.node.selection_set.node)?);
-    }
-    for name in document.fragments.keys() {
-        counter.fragment(name)?; // cycles in unused fragments too
-    }
-    Ok(total)
 }
 
 /// The operation a request runs, as async-graphql picks it: the named one, or the only one.
