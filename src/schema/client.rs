@@ -1,24 +1,28 @@
 //! `Client`: a ComplyCube client, its live photos, and its details.
 //!
-//! The one thing to know: `id` and `livePhotos` need nothing but the id, so they cost no
-//! lookup; every other field reads the one `GET /clients/:id` the request's loaders make
-//! for this client, whatever the aliases and fragments that select it. Identity numbers
-//! (`ssn` and the like) are not fields: they are not even read from ComplyCube's answer.
+//! The one thing to know: `id`, `complyCubeId` and `livePhotos` need nothing but the id,
+//! so they cost no lookup; every other field reads the one `GET /clients/:id` the
+//! request's loaders make for this client, whatever the aliases and fragments that select
+//! it. Identity numbers (`ssn` and the like) are not fields: they are not even read from
+//! ComplyCube's answer.
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, Object, ID};
+use async_graphql::{Context, Object, ID};
 
 use super::{
     connection::LivePhotoConnection,
     connection_cost,
+    details::{ClientType, CompanyDetails, PersonDetails},
     error::{data, error, upstream_error, FieldResult},
+    node::{global_id, Kind},
     query::LivePhotoFilter,
-    scalars::DateTime,
+    scalars::{Date, DateTime},
 };
 use crate::{
+    auth::Caller,
     code::Code,
-    executor::{Immediate, Shaped},
+    executor::{walk, Immediate, Shaped},
     loader::{ListId, Loaders, PageKey},
     pagination::{window, Limits, RelayArgs, Scope},
     upstream::{ClientDetails, ClientId},
@@ -33,12 +37,50 @@ impl Client {
         Self { id }
     }
 
-    /// Whether the query reads any of the client's details (anything but `id` and
-    /// `livePhotos`), which cost a `GET /clients/:id`.
-    pub(super) fn selects_details(ctx: &Context<'_>) -> bool {
-        ctx.field()
-            .selection_set()
-            .any(|f| !matches!(f.name(), "id" | "livePhotos" | "__typename"))
+    /// The client `id` names, as the caller may see it: `FORBIDDEN` for a client outside
+    /// the caller's scope, before any upstream call; `None` when the field resolved in
+    /// `ctx` reads any of the client's details and ComplyCube has no such client.
+    /// Selecting only what needs no lookup costs none: an unknown id then shows as
+    /// `NOT_FOUND` on `livePhotos`.
+    pub(super) async fn reach(ctx: &Context<'_>, id: ClientId) -> FieldResult<Option<Self>> {
+        if !data::<Caller>(ctx)?.may_read(id.as_str()) {
+            crate::metrics::auth_refused("client_out_of_scope");
+            return Err(error(
+                Code::Forbidden,
+                format!("this token may not read client `{id}`"),
+            ));
+        }
+        let client = Self::new(id);
+        if Self::selects_details(ctx) && client.lookup(ctx).await?.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(client))
+    }
+
+    /// Whether the field resolved in `ctx` reads, on a `Client`, anything that costs the
+    /// `GET /clients/:id` (what [`Immediate::waits`] names, but `livePhotos`). Fragments
+    /// count by the executor's rule: one on `LivePhoto` inside `node` does not.
+    fn selects_details(ctx: &Context<'_>) -> bool {
+        let selection = &ctx.item.node.selection_set.node;
+        let fragments = &ctx.query_env.fragments;
+        let registry = &ctx.schema_env.registry;
+        let found = walk::fields(
+            fragments,
+            registry,
+            "Client",
+            selection,
+            &mut |field| match field.node.name.node.as_str() {
+                "livePhotos" | "__typename" => std::ops::ControlFlow::Continue(()),
+                name if Self::waits(name) => std::ops::ControlFlow::Break(()),
+                _ => std::ops::ControlFlow::Continue(()),
+            },
+        );
+        matches!(found, Ok(std::ops::ControlFlow::Break(())))
+    }
+
+    /// Its global id, for `Node.id`.
+    pub(super) async fn node_id(&self, _: &Context<'_>) -> async_graphql::Result<ID> {
+        Ok(global_id(Kind::Client, self.id.as_str()))
     }
 
     /// The client's details, fetched once per request; `None` when ComplyCube has no
@@ -65,17 +107,25 @@ impl Client {
     }
 }
 
-/// A ComplyCube client: a person or company being verified. `id` and `livePhotos` cost no
-/// lookup; the other fields come from one `GET /clients/:id` per client and request.
+/// A ComplyCube client: a person or company being verified. `id`, `complyCubeId` and
+/// `livePhotos` cost no lookup; the other fields come from one `GET /clients/:id` per
+/// client and request.
 #[Object]
 impl Client {
-    /// The ComplyCube client id.
+    /// The client's global id (Relay's Object Identification): opaque, stable, and what
+    /// `node(id:)` takes. ComplyCube's own id is `complyCubeId`.
     async fn id(&self) -> ID {
+        global_id(Kind::Client, self.id.as_str())
+    }
+
+    /// ComplyCube's client id, e.g. `5eb1276d96be4a0008713af5`.
+    async fn comply_cube_id(&self) -> ID {
         ID(self.id.as_str().to_owned())
     }
 
     /// The client's live photos (selfies taken for liveness checks), newest first, as a
-    /// Relay cursor connection. Without `first` or `last`, the first 20.
+    /// Relay cursor connection. Without `first` or `last`, the first 20. Null, with an
+    /// error, when the page cannot be had: the client's other fields still answer.
     #[allow(clippy::too_many_arguments)]
     #[graphql(complexity = "connection_cost(first, last, child_complexity)")]
     async fn live_photos(
@@ -101,7 +151,7 @@ impl Client {
             desc = "Only photos created or updated within these bounds. Cursors belong to the filter they were made under."
         )]
         filter: Option<LivePhotoFilter>,
-    ) -> FieldResult<Shaped<LivePhotoConnection>> {
+    ) -> FieldResult<Option<Shaped<LivePhotoConnection>>> {
         let filter = filter.map(LivePhotoFilter::normalize).unwrap_or_default();
         let scope = Scope::of(&[self.id.as_str().as_bytes(), &filter.fingerprint_bytes()]);
         let args = RelayArgs {
@@ -122,7 +172,7 @@ impl Client {
             ask,
         };
         let slice = loaders.page(key).await.map_err(|e| upstream_error(&e))?;
-        Ok(Shaped(LivePhotoConnection { slice, scope }))
+        Ok(Some(Shaped(LivePhotoConnection { slice, scope })))
     }
 
     /// Whether the client is a person or a company.
@@ -160,9 +210,9 @@ impl Client {
         Ok(self.details(ctx).await?.external_id.clone())
     }
 
-    /// The day the client joined, `YYYY-MM-DD`, as ComplyCube sends it.
-    async fn joined_date(&self, ctx: &Context<'_>) -> FieldResult<Option<String>> {
-        Ok(self.details(ctx).await?.joined_date.clone())
+    /// The day the client joined.
+    async fn joined_date(&self, ctx: &Context<'_>) -> FieldResult<Option<Date>> {
+        upstream_day(self.details(ctx).await?.joined_date.as_deref())
     }
 
     /// A person's details (identity numbers are never exposed); null for a company.
@@ -200,124 +250,23 @@ impl Client {
     }
 }
 
-/// `id` needs nothing but the id; `livePhotos` waits for its page and every other field
-/// for the client's details.
+/// `id` and `complyCubeId` need nothing but the id; `livePhotos` waits for its page and
+/// every other field for the client's details.
 impl Immediate for Client {
     fn waits(field: &str) -> bool {
-        field != "id"
+        !matches!(field, "id" | "complyCubeId")
     }
 }
 
-/// What kind of entity a client is.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ClientType {
-    /// A natural person.
-    Person,
-    /// A company.
-    Company,
+/// A day ComplyCube sent, as a `Date`; one that is no day is ComplyCube's error.
+pub(super) fn upstream_day(text: Option<&str>) -> FieldResult<Option<Date>> {
+    text.map(|t| {
+        Date::from_upstream(t).map_err(|why| {
+            error(
+                Code::UpstreamError,
+                format!("ComplyCube sent a date that is not one: {why}"),
+            )
+        })
+    })
+    .transpose()
 }
-
-/// A person's details. Identity numbers (`ssn`, `socialInsuranceNumber`,
-/// `nationalIdentityNumber`, `taxIdentificationNumber`) are never exposed.
-pub struct PersonDetails(Arc<ClientDetails>);
-
-impl PersonDetails {
-    fn get(
-        &self,
-        field: impl Fn(&crate::upstream::PersonDetails) -> &Option<String>,
-    ) -> Option<&str> {
-        self.0
-            .person_details
-            .as_ref()
-            .and_then(|p| field(p).as_deref())
-    }
-}
-
-/// A person's details as ComplyCube holds them, without identity numbers.
-#[Object]
-impl PersonDetails {
-    /// First name.
-    async fn first_name(&self) -> Option<&str> {
-        self.get(|p| &p.first_name)
-    }
-
-    /// Middle name.
-    async fn middle_name(&self) -> Option<&str> {
-        self.get(|p| &p.middle_name)
-    }
-
-    /// Last name.
-    async fn last_name(&self) -> Option<&str> {
-        self.get(|p| &p.last_name)
-    }
-
-    /// Date of birth, `YYYY-MM-DD`, as ComplyCube sends it.
-    async fn dob(&self) -> Option<&str> {
-        self.get(|p| &p.dob)
-    }
-
-    /// Gender, as ComplyCube sends it (`male`, `female`, `other`).
-    async fn gender(&self) -> Option<&str> {
-        self.get(|p| &p.gender)
-    }
-
-    /// Nationality, an ISO 3166-1 alpha-2 country code.
-    async fn nationality(&self) -> Option<&str> {
-        self.get(|p| &p.nationality)
-    }
-
-    /// Country of birth, an ISO 3166-1 alpha-2 country code.
-    async fn birth_country(&self) -> Option<&str> {
-        self.get(|p| &p.birth_country)
-    }
-}
-
-/// Read from the details already fetched.
-impl Immediate for PersonDetails {}
-
-/// A company's details.
-pub struct CompanyDetails(Arc<ClientDetails>);
-
-impl CompanyDetails {
-    fn get(
-        &self,
-        field: impl Fn(&crate::upstream::CompanyDetails) -> &Option<String>,
-    ) -> Option<&str> {
-        self.0
-            .company_details
-            .as_ref()
-            .and_then(|c| field(c).as_deref())
-    }
-}
-
-/// A company's details as ComplyCube holds them.
-#[Object]
-impl CompanyDetails {
-    /// The company's registered name.
-    async fn name(&self) -> Option<&str> {
-        self.get(|c| &c.name)
-    }
-
-    /// The company's website.
-    async fn website(&self) -> Option<&str> {
-        self.get(|c| &c.website)
-    }
-
-    /// The company's registration number.
-    async fn registration_number(&self) -> Option<&str> {
-        self.get(|c| &c.registration_number)
-    }
-
-    /// Where the company is incorporated, an ISO 3166-1 alpha-2 country code.
-    async fn incorporation_country(&self) -> Option<&str> {
-        self.get(|c| &c.incorporation_country)
-    }
-
-    /// The company's legal form, as ComplyCube sends it.
-    async fn incorporation_type(&self) -> Option<&str> {
-        self.get(|c| &c.incorporation_type)
-    }
-}
-
-/// Read from the details already fetched.
-impl Immediate for CompanyDetails {}

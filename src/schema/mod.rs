@@ -9,7 +9,8 @@
 //! resolves in place or restores to the spec's shape; each says which of its fields wait.
 //!
 //! - this file: building the schema and its executor, the query limits;
-//! - `query`, `client`, `connection`, `photo`, `scalars`: the GraphQL types, root to leaves;
+//! - `query`, `node`, `client`, `details`, `connection`, `photo`, `scalars`: the GraphQL
+//!   types, root to leaves (`node`: global ids, `Node`, `node` and `nodes`);
 //! - `error`: the errors our resolvers raise, each with its code.
 
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -18,16 +19,20 @@ use async_graphql::{EmptyMutation, EmptySubscription, SDLExportOptions, Schema, 
 
 mod client;
 mod connection;
+mod details;
 mod error;
+mod node;
 mod photo;
 mod query;
 mod scalars;
 
-pub use client::{Client, ClientType, CompanyDetails, PersonDetails};
+pub use client::Client;
 pub use connection::{LivePhotoConnection, LivePhotoEdge, PageInfo};
+pub use details::{ClientType, CompanyDetails, PersonDetails};
+pub use node::{global_id, AnyNode, Kind as NodeKind, Node, MAX_NODES};
 pub use photo::{LivePhoto, LivePhotoImage};
 pub use query::{LivePhotoFilter, Query};
-pub use scalars::{check_scalar, DateTime};
+pub use scalars::{check_scalar, Date, DateTime};
 
 use crate::{executor::Executor, pagination::Limits};
 

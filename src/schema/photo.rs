@@ -12,9 +12,11 @@ use async_graphql::{Context, Object, ID};
 use super::{
     client::Client,
     error::{data, error, upstream_error, FieldResult},
+    node::{global_id, Kind},
     scalars::DateTime,
 };
 use crate::{
+    auth::Caller,
     code::Code,
     executor::{Boxed, Immediate, Shaped},
     loader::Loaders,
@@ -23,15 +25,45 @@ use crate::{
 
 pub struct LivePhoto(pub(super) Arc<upstream::LivePhoto>);
 
+impl LivePhoto {
+    /// The photo `id` names, as the caller may see it: `None` when ComplyCube has no such
+    /// photo, and (one answer for both, so that ids of other tenants' photos cannot be
+    /// probed) when it belongs to a client outside the caller's scope. A photo that a list
+    /// of the same request already brought costs no call.
+    pub(super) async fn reach(ctx: &Context<'_>, id: PhotoId) -> FieldResult<Option<Self>> {
+        let loaders = data::<Arc<Loaders>>(ctx)?;
+        let Some(photo) = loaders.photo(id).await.map_err(|e| upstream_error(&e))? else {
+            return Ok(None);
+        };
+        // The owner is known only now: a scoped caller pays for the lookup that tells.
+        if !data::<Caller>(ctx)?.may_read(&photo.client_id) {
+            crate::metrics::auth_refused("client_out_of_scope");
+            return Ok(None);
+        }
+        Ok(Some(Self(photo)))
+    }
+
+    /// Its global id, for `Node.id`.
+    pub(super) async fn node_id(&self, _: &Context<'_>) -> async_graphql::Result<ID> {
+        Ok(global_id(Kind::LivePhoto, &self.0.id))
+    }
+}
+
 /// A live photo: a selfie taken for a liveness check of a client.
 #[Object]
 impl LivePhoto {
-    /// The live photo id.
+    /// The photo's global id (Relay's Object Identification): opaque, stable, and what
+    /// `node(id:)` takes. ComplyCube's own id is `complyCubeId`.
     async fn id(&self) -> ID {
+        global_id(Kind::LivePhoto, &self.0.id)
+    }
+
+    /// ComplyCube's live photo id, e.g. `5eb1b5f231778a0008d1c3f6`.
+    async fn comply_cube_id(&self) -> ID {
         ID(self.0.id.clone())
     }
 
-    /// The id of the client the photo belongs to.
+    /// ComplyCube's id of the client the photo belongs to (not a global id).
     async fn client_id(&self) -> ID {
         ID(self.0.client_id.clone())
     }
@@ -67,10 +99,11 @@ impl LivePhoto {
         DateTime(self.0.updated_at)
     }
 
-    /// The client the photo belongs to.
-    async fn client(&self, ctx: &Context<'_>) -> FieldResult<Boxed<Shaped<Client>>> {
+    /// The client the photo belongs to. Null, with an error, when its details cannot be
+    /// had: the photo's other fields still answer.
+    async fn client(&self, ctx: &Context<'_>) -> FieldResult<Option<Boxed<Shaped<Client>>>> {
         // Every way to a photo checked its client already; this holds if one did not.
-        if !data::<crate::auth::Caller>(ctx)?.may_read(&self.0.client_id) {
+        if !data::<Caller>(ctx)?.may_read(&self.0.client_id) {
             crate::metrics::auth_refused("client_out_of_scope");
             return Err(error(
                 Code::Forbidden,
@@ -83,7 +116,7 @@ impl LivePhoto {
                 format!("ComplyCube sent a photo with an unusable client id: {m}"),
             )
         })?;
-        Ok(Boxed(Shaped(Client::new(id))))
+        Ok(Some(Boxed(Shaped(Client::new(id)))))
     }
 
     /// The image itself (`GET /v1/livePhotos/:id/download`), fetched only when selected.

@@ -3,10 +3,12 @@
 //!
 //! The one thing to know: `DateTime` prints UTC with milliseconds and a `Z`
 //! (`2020-01-01T14:06:44.756Z`), as ComplyCube does; async-graphql's chrono scalar would
-//! print `+00:00`.
+//! print `+00:00`. `Date` is a calendar day (`1990-04-21`, RFC 3339's full-date), for the
+//! days ComplyCube sends as `YYYY-MM-DD` strings; one that is no such day is a field
+//! error ([`Date::from_upstream`]), never passed on as something else.
 
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
-use chrono::{DateTime as ChronoDateTime, Utc};
+use chrono::{DateTime as ChronoDateTime, NaiveDate, Utc};
 
 use crate::upstream;
 
@@ -21,6 +23,7 @@ pub fn check_scalar(name: &str, value: &Value) -> Option<Result<(), String>> {
     }
     Some(match name {
         "DateTime" => parse::<DateTime>(value),
+        "Date" => parse::<Date>(value),
         _ => return crate::executor::builtin_scalar(name, value),
     })
 }
@@ -56,6 +59,49 @@ impl ScalarType for DateTime {
 
     fn to_value(&self) -> Value {
         Value::String(upstream::format_instant(&self.0))
+    }
+}
+
+/// A calendar day, `YYYY-MM-DD` (RFC 3339's full-date).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Date(pub NaiveDate);
+
+impl Date {
+    /// A day as ComplyCube sends it, or why it is none: exactly `YYYY-MM-DD`, a real day.
+    pub fn from_upstream(text: &str) -> Result<Self, String> {
+        let well_formed = text.len() == 10
+            && text.bytes().enumerate().all(|(i, b)| match i {
+                4 | 7 => b == b'-',
+                _ => b.is_ascii_digit(),
+            });
+        match well_formed {
+            true => NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map(Self)
+                .map_err(|_| format!("`{text}` is not a day of the calendar")),
+            false => Err(format!("`{text}` is not a date such as 1990-04-21")),
+        }
+    }
+}
+
+/// A calendar day, as an RFC 3339 full-date: `1990-04-21`.
+#[Scalar(
+    name = "Date",
+    specified_by_url = "https://datatracker.ietf.org/doc/html/rfc3339#section-5.6"
+)]
+impl ScalarType for Date {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::String(s) => Self::from_upstream(s).map_err(InputValueError::custom),
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+
+    fn is_valid(value: &Value) -> bool {
+        matches!(value, Value::String(s) if Self::from_upstream(s).is_ok())
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.format("%Y-%m-%d").to_string())
     }
 }
 
@@ -126,6 +172,26 @@ mod tests {
             t.to_value(),
             Value::String("2020-01-01T14:06:44.000Z".into())
         );
+    }
+
+    #[test]
+    fn days_are_read_strictly_and_printed_as_read() {
+        for good in ["1990-04-21", "2000-02-29", "0001-01-01"] {
+            let day = Date::from_upstream(good).unwrap();
+            assert_eq!(day.to_value(), Value::String(good.into()));
+        }
+        for bad in [
+            "1990-4-21",
+            "1990-04-21T00:00:00Z",
+            "2001-02-29",
+            "1990-13-01",
+            "21/04/1990",
+            "",
+            "+1990-04-2",
+        ] {
+            assert!(Date::from_upstream(bad).is_err(), "{bad}");
+            assert!(Date::parse(Value::String(bad.into())).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -99,7 +99,7 @@ fn the_schema_subcommand_prints_schema_graphql() {
 async fn with_no_settings_it_serves_demo_data_and_graphiql() {
     let running = start(&[], &[]).await;
     let response = running
-        .query(r#"{ client(id: "5eb1276d96be4a0008713af5") { livePhotos { totalCount nodes { id } } } }"#)
+        .query(r#"{ client(id: "5eb1276d96be4a0008713af5") { livePhotos { totalCount nodes { id: complyCubeId } } } }"#)
         .await;
     assert_eq!(
         response["data"]["client"]["livePhotos"]["nodes"][0]["id"],

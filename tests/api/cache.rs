@@ -25,7 +25,7 @@ async fn without_a_ttl_every_read_is_fresh() {
         page(&app, json!({ "id": THIRTY_SEVEN, "first": 10 })).await;
     }
     let lookup = format!(
-        r#"{{ livePhoto(id: "{}") {{ id }} }}"#,
+        r#"{{ livePhoto(id: "{}") {{ id: complyCubeId }} }}"#,
         data::DOCUMENTED_PHOTO
     );
     app.query(&lookup, json!({})).await;
@@ -97,7 +97,7 @@ async fn lookups_are_reused_across_requests() {
     let app = cached_app().await;
     let ids = photo_ids(SEVEN);
     let query = format!(
-        r#"{{ livePhoto(id: "{}") {{ id download {{ fileName }} client {{ email }} }} }}"#,
+        r#"{{ livePhoto(id: "{}") {{ id: complyCubeId download {{ fileName }} client {{ email }} }} }}"#,
         ids[2]
     );
     let first = app.query(&query, json!({})).await;
@@ -113,7 +113,7 @@ async fn a_404_evicts_what_the_cache_held_for_that_id() {
     let app = cached_app().await;
     let ids = photo_ids(SEVEN);
     let listed = format!(
-        r#"{{ client(id: "{SEVEN}") {{ livePhotos(first: 1) {{ nodes {{ id download {{ fileName }} }} }} }} }}"#
+        r#"{{ client(id: "{SEVEN}") {{ livePhotos(first: 1) {{ nodes {{ id: complyCubeId download {{ fileName }} }} }} }} }}"#
     );
     let before = app.query(&listed, json!({})).await;
     assert!(before.get("errors").is_none(), "{before}");
@@ -123,7 +123,10 @@ async fn a_404_evicts_what_the_cache_held_for_that_id() {
     assert_eq!(app.query(&listed, json!({})).await, before);
     assert_eq!(app.calls(), 2);
     // A lookup learns the photo is gone, which evicts its cached image too...
-    let lookup = format!(r#"{{ livePhoto(id: "{}") {{ id }} }}"#, ids[0]);
+    let lookup = format!(
+        r#"{{ livePhoto(id: "{}") {{ id: complyCubeId }} }}"#,
+        ids[0]
+    );
     let gone = app.query(&lookup, json!({})).await;
     assert_eq!(gone, json!({ "data": { "livePhoto": null } }));
     assert_eq!(app.calls(), 3);
@@ -218,8 +221,8 @@ async fn redis_dump(redis: &RedisServer) -> Vec<(String, Vec<u8>)> {
 
 const EVERYTHING: &str = r#"query($id: ID!, $photo: ID!) {
   client(id: $id) { email entityName personDetails { firstName lastName }
-    livePhotos(first: 5) { nodes { id createdAt download { fileName base64Data } } } }
-  livePhoto(id: $photo) { id size }
+    livePhotos(first: 5) { nodes { id: complyCubeId createdAt download { fileName base64Data } } } }
+  livePhoto(id: $photo) { id: complyCubeId size }
 }"#;
 
 #[tokio::test]

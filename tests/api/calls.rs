@@ -37,8 +37,8 @@ async fn the_second_page_is_one_request_that_also_checks_the_cursor() {
 async fn identical_windows_of_one_client_are_fetched_once() {
     let app = TestApp::spawn().await;
     let query = format!(
-        r#"{{ a: client(id: "{THIRTY_SEVEN}") {{ livePhotos(first: 10) {{ nodes {{ id }} }} }}
-             b: client(id: "{THIRTY_SEVEN}") {{ livePhotos(first: 10) {{ nodes {{ id }} totalCount }} }}
+        r#"{{ a: client(id: "{THIRTY_SEVEN}") {{ livePhotos(first: 10) {{ nodes {{ id: complyCubeId }} }} }}
+             b: client(id: "{THIRTY_SEVEN}") {{ livePhotos(first: 10) {{ nodes {{ id: complyCubeId }} totalCount }} }}
              ...F ...F }}
            fragment F on Query {{ c: client(id: "{THIRTY_SEVEN}") {{ livePhotos(first: 10) {{ edges {{ cursor }} }} }} }}"#
     );
@@ -60,9 +60,9 @@ async fn overlapping_windows_of_one_client_are_merged_into_one_request() {
         .clone();
     app.reset_calls();
     let query = format!(
-        r#"query($c: String) {{ a: client(id: "{THIRTY_SEVEN}") {{ livePhotos(first: 10) {{ nodes {{ id }} }} }}
-             b: client(id: "{THIRTY_SEVEN}") {{ livePhotos(first: 10, after: $c) {{ nodes {{ id }} }} }}
-             c: client(id: "{THIRTY_SEVEN}") {{ livePhotos(first: 3, after: $c) {{ nodes {{ id }} }} }} }}"#
+        r#"query($c: String) {{ a: client(id: "{THIRTY_SEVEN}") {{ livePhotos(first: 10) {{ nodes {{ id: complyCubeId }} }} }}
+             b: client(id: "{THIRTY_SEVEN}") {{ livePhotos(first: 10, after: $c) {{ nodes {{ id: complyCubeId }} }} }}
+             c: client(id: "{THIRTY_SEVEN}") {{ livePhotos(first: 3, after: $c) {{ nodes {{ id: complyCubeId }} }} }} }}"#
     );
     let response = app.query(&query, json!({ "c": cursor })).await;
     let nodes = |alias: &str| -> Vec<String> {
@@ -89,7 +89,7 @@ async fn five_clients_cost_five_requests() {
     let query: String = clients
         .iter()
         .enumerate()
-        .map(|(i, c)| format!(r#"c{i}: client(id: "{c}") {{ livePhotos(first: 5) {{ totalCount nodes {{ id }} }} }} "#))
+        .map(|(i, c)| format!(r#"c{i}: client(id: "{c}") {{ livePhotos(first: 5) {{ totalCount nodes {{ id: complyCubeId }} }} }} "#))
         .collect();
     let response = app.query(&format!("{{ {query} }}"), json!({})).await;
     assert!(response.get("errors").is_none(), "{response}");
@@ -155,7 +155,7 @@ async fn the_total_learned_by_one_window_serves_last_in_the_same_request() {
     let app = TestApp::spawn().await;
     let query = format!(
         r#"{{ a: client(id: "{THIRTY_SEVEN}") {{ livePhotos(first: 5) {{ totalCount }} }}
-             b: client(id: "{THIRTY_SEVEN}") {{ livePhotos(last: 5) {{ nodes {{ id }} }} }} }}"#
+             b: client(id: "{THIRTY_SEVEN}") {{ livePhotos(last: 5) {{ nodes {{ id: complyCubeId }} }} }} }}"#
     );
     let response = app.query(&query, json!({})).await;
     assert!(response.get("errors").is_none(), "{response}");
@@ -166,7 +166,7 @@ async fn the_total_learned_by_one_window_serves_last_in_the_same_request() {
 #[tokio::test]
 async fn a_batch_shares_one_loader() {
     let app = TestApp::spawn().await;
-    let op = |c: &str| json!({ "query": format!(r#"{{ client(id: "{c}") {{ livePhotos(first: 10) {{ nodes {{ id }} }} }} }}"#) });
+    let op = |c: &str| json!({ "query": format!(r#"{{ client(id: "{c}") {{ livePhotos(first: 10) {{ nodes {{ id: complyCubeId }} }} }} }}"#) });
     let (status, body) = app
         .post(json!([
             op(THIRTY_SEVEN),
@@ -201,7 +201,7 @@ async fn no_livephotos_field_no_upstream_call() {
     let app = TestApp::spawn().await;
     let response = app
         .query(
-            &format!(r#"{{ client(id: "{THIRTY_SEVEN}") {{ id }} }}"#),
+            &format!(r#"{{ client(id: "{THIRTY_SEVEN}") {{ id: complyCubeId }} }}"#),
             json!({}),
         )
         .await;

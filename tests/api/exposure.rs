@@ -10,7 +10,7 @@ async fn without_introspection_schema_and_type_are_refused_but_typename_answers(
     for query in [
         "{ __schema { queryType { name } } }",
         r#"{ __type(name: "Client") { name } }"#,
-        "query { client(id: \"5f1e0a3c9d2b4a0008a10003\") { id } __schema { types { name } } }",
+        "query { client(id: \"5f1e0a3c9d2b4a0008a10003\") { id: complyCubeId } __schema { types { name } } }",
     ] {
         let response = app.query(query, json!({})).await;
         assert!(
@@ -25,13 +25,13 @@ async fn without_introspection_schema_and_type_are_refused_but_typename_answers(
     }
     let response = app
         .query(
-            &format!(r#"{{ __typename client(id: "{THREE}") {{ __typename id }} }}"#),
+            &format!(r#"{{ __typename client(id: "{THREE}") {{ __typename complyCubeId }} }}"#),
             json!({}),
         )
         .await;
     assert_eq!(
         response,
-        json!({ "data": { "__typename": "Query", "client": { "__typename": "Client", "id": THREE } } })
+        json!({ "data": { "__typename": "Query", "client": { "__typename": "Client", "complyCubeId": THREE } } })
     );
 
     // On by default.

@@ -192,7 +192,7 @@ query Page($id: ID!, $first: Int, $after: String, $last: Int, $before: String, $
     livePhotos(first: $first, after: $after, last: $last, before: $before, filter: $filter) {
       totalCount
       pageInfo { hasPreviousPage hasNextPage startCursor endCursor }
-      edges { cursor node { id } }
+      edges { cursor node { id: complyCubeId } }
     }
   }
 }"#;

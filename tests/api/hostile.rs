@@ -55,7 +55,7 @@ async fn too_deep_a_query_is_refused() {
 #[tokio::test]
 async fn too_complex_a_query_is_refused_before_any_upstream_call() {
     let app = TestApp::spawn().await;
-    let fields = "totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id clientId downloadLink contentType performLivenessCheck size createdAt updatedAt } } nodes { id clientId downloadLink contentType performLivenessCheck size createdAt updatedAt }";
+    let fields = "totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id: complyCubeId clientId downloadLink contentType performLivenessCheck size createdAt updatedAt } } nodes { id: complyCubeId clientId downloadLink contentType performLivenessCheck size createdAt updatedAt }";
     let query: String = (0..20)
         .map(|i| {
             format!(r#"c{i}: client(id: "{BIG}") {{ livePhotos(first: 100) {{ {fields} }} }} "#)
@@ -70,7 +70,7 @@ async fn too_complex_a_query_is_refused_before_any_upstream_call() {
 async fn an_oversized_first_is_reported_as_such_not_as_complexity() {
     let app = TestApp::spawn().await;
     let query: String = (0..4)
-        .map(|i| format!(r#"c{i}: client(id: "{BIG}") {{ livePhotos(first: 1000000) {{ totalCount nodes {{ id size createdAt }} }} }} "#))
+        .map(|i| format!(r#"c{i}: client(id: "{BIG}") {{ livePhotos(first: 1000000) {{ totalCount nodes {{ id: complyCubeId size createdAt }} }} }} "#))
         .collect();
     let response = app.query(&format!("{{ {query} }}"), json!({})).await;
     let codes = codes(&response);

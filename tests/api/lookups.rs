@@ -18,7 +18,7 @@ fn logged(app: &TestApp, prefix: &str) -> usize {
 }
 
 const PHOTO_FIELDS: &str =
-    "id clientId downloadLink contentType performLivenessCheck size createdAt updatedAt";
+    "id: complyCubeId clientId downloadLink contentType performLivenessCheck size createdAt updatedAt";
 
 #[tokio::test]
 async fn a_live_photo_is_looked_up_by_id_with_the_documented_fields() {
@@ -54,7 +54,7 @@ async fn an_unknown_photo_is_null_without_an_error() {
     let app = TestApp::spawn().await;
     let response = app
         .query(
-            r#"{ livePhoto(id: "ffffffffffffffffffffffff") { id } }"#,
+            r#"{ livePhoto(id: "ffffffffffffffffffffffff") { id: complyCubeId } }"#,
             json!({}),
         )
         .await;
@@ -72,7 +72,7 @@ async fn a_failing_lookup_is_an_error_with_the_usual_code() {
     let response = app
         .query(
             &format!(
-                r#"{{ livePhoto(id: "{}") {{ id }} }}"#,
+                r#"{{ livePhoto(id: "{}") {{ id: complyCubeId }} }}"#,
                 data::DOCUMENTED_PHOTO
             ),
             json!({}),
@@ -85,7 +85,7 @@ async fn a_failing_lookup_is_an_error_with_the_usual_code() {
         500
     );
     let bad = app
-        .query(r#"{ livePhoto(id: "") { id } }"#, json!({}))
+        .query(r#"{ livePhoto(id: "") { id: complyCubeId } }"#, json!({}))
         .await;
     assert_eq!(codes(&bad), vec!["BAD_USER_INPUT"]);
 }
@@ -95,7 +95,7 @@ async fn lookups_are_deduplicated_across_aliases_and_batched_operations() {
     let app = TestApp::spawn().await;
     let ids = photo_ids(SEVEN);
     let one = format!(
-        r#"{{ a: livePhoto(id: "{0}") {{ id }} b: livePhoto(id: "{0}") {{ size }} c: livePhoto(id: "{1}") {{ id }} }}"#,
+        r#"{{ a: livePhoto(id: "{0}") {{ id: complyCubeId }} b: livePhoto(id: "{0}") {{ size }} c: livePhoto(id: "{1}") {{ id: complyCubeId }} }}"#,
         ids[0], ids[1]
     );
     let two = format!(r#"{{ livePhoto(id: "{}") {{ createdAt }} }}"#, ids[1]);
@@ -115,8 +115,8 @@ async fn a_photo_already_listed_in_the_request_costs_no_lookup() {
     let app = TestApp::spawn().await;
     let ids = photo_ids(TWELVE);
     let query = format!(
-        r#"{{ client(id: "{TWELVE}") {{ livePhotos(first: 5) {{ nodes {{ id }} }} }}
-             livePhoto(id: "{}") {{ id size }} }}"#,
+        r#"{{ client(id: "{TWELVE}") {{ livePhotos(first: 5) {{ nodes {{ id: complyCubeId }} }} }}
+             livePhoto(id: "{}") {{ id: complyCubeId size }} }}"#,
         ids[3]
     );
     let response = app.query(&query, json!({})).await;
@@ -130,7 +130,10 @@ async fn a_photo_already_listed_in_the_request_costs_no_lookup() {
     app.reset_calls();
     let list =
         format!(r#"{{ client(id: "{TWELVE}") {{ livePhotos(first: 5) {{ totalCount }} }} }}"#);
-    let lookup = format!(r#"{{ livePhoto(id: "{}") {{ id }} }}"#, ids[4]);
+    let lookup = format!(
+        r#"{{ livePhoto(id: "{}") {{ id: complyCubeId }} }}"#,
+        ids[4]
+    );
     let (_, body) = app
         .post(json!([{ "query": lookup }, { "query": list }]))
         .await;
@@ -143,7 +146,7 @@ async fn a_photo_already_listed_in_the_request_costs_no_lookup() {
     // One not in the list is looked up.
     app.reset_calls();
     let query = format!(
-        r#"{{ client(id: "{TWELVE}") {{ livePhotos(first: 5) {{ totalCount }} }} livePhoto(id: "{}") {{ id }} }}"#,
+        r#"{{ client(id: "{TWELVE}") {{ livePhotos(first: 5) {{ totalCount }} }} livePhoto(id: "{}") {{ id: complyCubeId }} }}"#,
         ids[9]
     );
     app.query(&query, json!({})).await;
@@ -152,7 +155,7 @@ async fn a_photo_already_listed_in_the_request_costs_no_lookup() {
 }
 
 const DETAILS: &str =
-    "id type entityName email mobile telephone externalId joinedDate createdAt updatedAt
+    "id: complyCubeId type entityName email mobile telephone externalId joinedDate createdAt updatedAt
     personDetails { firstName middleName lastName dob gender nationality birthCountry }
     companyDetails { name website registrationNumber incorporationCountry incorporationType }";
 
@@ -280,8 +283,9 @@ async fn identity_numbers_never_reach_a_response() {
 #[tokio::test]
 async fn client_details_cost_one_call_per_client_and_none_when_not_selected() {
     let app = TestApp::spawn().await;
-    let cheap =
-        format!(r#"{{ client(id: "{SEVEN}") {{ id livePhotos(first: 3) {{ totalCount }} }} }}"#);
+    let cheap = format!(
+        r#"{{ client(id: "{SEVEN}") {{ id: complyCubeId livePhotos(first: 3) {{ totalCount }} }} }}"#
+    );
     app.query(&cheap, json!({})).await;
     assert_eq!(logged(&app, "/clients/"), 0);
     assert_eq!(app.calls(), 1);
@@ -304,7 +308,7 @@ async fn client_details_cost_one_call_per_client_and_none_when_not_selected() {
 async fn an_unknown_client_is_null_when_its_details_are_asked_for() {
     let app = TestApp::spawn().await;
     let (status, body) = app
-        .post(json!({ "query": r#"{ client(id: "ffffffffffffffffffffffff") { id email } }"# }))
+        .post(json!({ "query": r#"{ client(id: "ffffffffffffffffffffffff") { id: complyCubeId email } }"# }))
         .await;
     assert_eq!(status, 200);
     assert_eq!(body, json!({ "data": { "client": null } }));
@@ -322,7 +326,7 @@ async fn an_unknown_client_is_null_when_its_details_are_asked_for() {
 async fn a_photos_owner_is_its_client_and_is_fetched_once() {
     let app = TestApp::spawn().await;
     let query = format!(
-        r#"{{ client(id: "{TWELVE}") {{ livePhotos(first: 12) {{ nodes {{ id client {{ id email livePhotos(first: 1) {{ totalCount }} }} }} }} }} }}"#
+        r#"{{ client(id: "{TWELVE}") {{ livePhotos(first: 12) {{ nodes {{ id: complyCubeId client {{ id: complyCubeId email livePhotos(first: 1) {{ totalCount }} }} }} }} }} }}"#
     );
     let response = app.query(&query, json!({})).await;
     assert!(response.get("errors").is_none(), "{response}");
@@ -346,7 +350,7 @@ async fn a_download_decodes_to_the_image_the_simulator_served() {
     let app = TestApp::spawn().await;
     let photos = data::demo_photos()[SEVEN].clone();
     let query = format!(
-        r#"{{ client(id: "{SEVEN}") {{ livePhotos(first: 7) {{ nodes {{ id download {{ fileName contentType base64Data dataUrl }} }} }} }} }}"#
+        r#"{{ client(id: "{SEVEN}") {{ livePhotos(first: 7) {{ nodes {{ id: complyCubeId download {{ fileName contentType base64Data dataUrl }} }} }} }} }}"#
     );
     let response = app.query(&query, json!({})).await;
     assert!(response.get("errors").is_none(), "{response}");
@@ -376,7 +380,7 @@ async fn a_download_decodes_to_the_image_the_simulator_served() {
     // Not selected: no download.
     app.reset_calls();
     app.query(
-        &format!(r#"{{ client(id: "{SEVEN}") {{ livePhotos(first: 7) {{ nodes {{ id }} }} }} }}"#),
+        &format!(r#"{{ client(id: "{SEVEN}") {{ livePhotos(first: 7) {{ nodes {{ id: complyCubeId }} }} }} }}"#),
         json!({}),
     )
     .await;
@@ -387,7 +391,7 @@ async fn a_download_decodes_to_the_image_the_simulator_served() {
 async fn a_download_over_the_ceiling_is_an_error_not_a_truncated_image() {
     let app = TestApp::spawn_with(|c| c.upstream.max_download_bytes = 100).await;
     let query = format!(
-        r#"{{ livePhoto(id: "{}") {{ id download {{ base64Data }} }} }}"#,
+        r#"{{ livePhoto(id: "{}") {{ id: complyCubeId download {{ base64Data }} }} }}"#,
         data::DOCUMENTED_PHOTO
     );
     let response = app.query(&query, json!({})).await;
@@ -416,7 +420,7 @@ async fn a_list_holding_another_clients_photo_is_refused() {
     let response = app
         .query(
             &format!(
-                r#"{{ client(id: "{THREE}") {{ livePhotos(first: 1) {{ nodes {{ id }} }} }} }}"#
+                r#"{{ client(id: "{THREE}") {{ livePhotos(first: 1) {{ nodes {{ id: complyCubeId }} }} }} }}"#
             ),
             json!({}),
         )

@@ -160,7 +160,7 @@ async fn counters_move_with_queries_and_upstream_calls() {
     let app = TestApp::spawn().await;
     let before = scrape(&app).await;
     let query = r#"query OpsMetricsProbe { client(id: "5f1e0a3c9d2b4a0008a10003") {
-        livePhotos(first: 2) { nodes { id } } } }"#;
+        livePhotos(first: 2) { nodes { id: complyCubeId } } } }"#;
     for _ in 0..2 {
         let response = app.query(query, json!({})).await;
         assert!(response.get("errors").is_none(), "{response}");

@@ -80,12 +80,12 @@ async fn the_documented_client_snapshot() {
         .query(
             r#"query DocumentedClient($id: ID!) {
                  client(id: $id) {
-                   id
+                   id: complyCubeId
                    livePhotos {
                      totalCount
                      pageInfo { hasPreviousPage hasNextPage startCursor endCursor }
-                     edges { cursor node { id clientId downloadLink contentType performLivenessCheck size createdAt updatedAt } }
-                     nodes { id }
+                     edges { cursor node { id: complyCubeId clientId downloadLink contentType performLivenessCheck size createdAt updatedAt } }
+                     nodes { id: complyCubeId }
                    }
                  }
                }"#,
@@ -119,9 +119,9 @@ async fn response_fields_come_in_query_order() {
         r#"{{ slow: client(id: "{THREE}") {{ livePhotos {{ totalCount edges {{ node {{ size id }} cursor }} pageInfo {{ endCursor hasNextPage }} }} }}
              bad1: client(id: "{THREE}") {{ livePhotos(first: -1) {{ totalCount }} }}
              ...F
-             bad2: client(id: "") {{ id }}
+             bad2: client(id: "") {{ id: complyCubeId }}
              __typename }}
-           fragment F on Query {{ frag: client(id: "{THREE}") {{ id }} }}"#
+           fragment F on Query {{ frag: client(id: "{THREE}") {{ id: complyCubeId }} }}"#
     );
     let (_, text) = app.post_text(json!({ "query": query })).await;
     let at = |needle: &str| {
@@ -149,11 +149,13 @@ async fn response_fields_come_in_query_order() {
 #[tokio::test]
 async fn a_failed_nullable_field_is_null_not_missing() {
     let app = TestApp::spawn().await;
-    let response = app.query(r#"{ client(id: "") { id } }"#, json!({})).await;
+    let response = app
+        .query(r#"{ client(id: "") { id: complyCubeId } }"#, json!({}))
+        .await;
     assert_eq!(response["data"], json!({ "client": null }), "{response}");
     let response = app
         .query(
-            r#"{ a: client(id: "") { id } b: client(id: "x") { id } }"#,
+            r#"{ a: client(id: "") { id: complyCubeId } b: client(id: "x") { id: complyCubeId } }"#,
             json!({}),
         )
         .await;

@@ -14,6 +14,7 @@ const { ApolloServerPluginLandingPageDisabled } = await import(
 );
 const { GraphQLError, GraphQLScalarType, Kind } = await import('graphql');
 const { default: DataLoader } = await import('dataloader');
+const http = await import('node:http');
 
 const PORT = Number(process.env.PORT ?? 4000);
 const UPSTREAM = (process.env.UPSTREAM ?? 'http://127.0.0.1:18081/v1').replace(/\/+$/, '');
@@ -90,23 +91,40 @@ function checkCount(n, arg) {
   }
 }
 
+// The upstream is called the way a tuned Node service calls it: `node:http` through one
+// keep-alive Agent (connections reused, as the Rust service's pool does), not `fetch`
+// (undici's per-request overhead costs about a quarter more CPU per request here).
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+function get(url) {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent, headers: { Authorization: API_KEY } }, (res) => {
+      res.setEncoding('utf8');
+      let body = '';
+      res.on('data', (chunk) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
+}
+
 async function fetchPage(key) {
   const [clientId, page, pageSize] = key.split('|');
   const url =
     `${UPSTREAM}/livePhotos?clientId=${encodeURIComponent(clientId)}` +
     `&page=${page}&pageSize=${pageSize}`;
-  const res = await fetch(url, { headers: { Authorization: API_KEY } });
-  if (!res.ok) {
-    const body = await res.text();
+  const res = await get(url);
+  if (res.status < 200 || res.status >= 300) {
     const code =
       res.status === 404 ? 'NOT_FOUND' : res.status === 400 ? 'BAD_USER_INPUT' : 'UPSTREAM_ERROR';
     let message = `Upstream answered ${res.status}`;
     try {
-      message = JSON.parse(body).message ?? message;
+      message = JSON.parse(res.body).message ?? message;
     } catch {}
     return new GraphQLError(message, { extensions: { code, upstreamStatus: res.status } });
   }
-  return res.json();
+  return JSON.parse(res.body);
 }
 
 // Per-request loader: key = `clientId|page|pageSize`.
