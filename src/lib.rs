@@ -31,6 +31,7 @@
 pub mod auth;
 pub mod cache;
 pub mod code;
+pub mod compat;
 pub mod config;
 pub mod executor;
 pub mod http;

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use complycube_graphql::{
     auth::ACCESS_TOKENS_ENV,
-    config::{Cli, Command, ServeArgs, SimulateArgs, UpstreamChoice},
+    compat,
+    config::{Cli, Command, SchemaAction, SchemaArgs, ServeArgs, SimulateArgs, UpstreamChoice},
     schema,
     simulator::{data, Simulator, SimulatorSettings, CHURN_CLIENT},
     telemetry,
@@ -24,10 +25,13 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     telemetry::init(cli.log_format);
     let outcome = match cli.command {
-        Some(Command::Schema) => {
+        Some(Command::Schema(SchemaArgs { action: None })) => {
             print!("{}", schema::sdl());
             Ok(())
         }
+        Some(Command::Schema(SchemaArgs {
+            action: Some(SchemaAction::Diff { old, new }),
+        })) => return schema_diff(&old, new.as_deref()),
         Some(Command::Simulate(args)) => simulate(args).await,
         Some(Command::Serve(args)) => serve(args).await,
         None => serve(cli.serve).await,
@@ -116,6 +120,38 @@ async fn simulate(args: SimulateArgs) -> Result<(), String> {
         .serve(listener, shutdown_signal())
         .await
         .map_err(|e| e.to_string())
+}
+
+/// `schema diff OLD [NEW]`: every change on stdout, classed; exit 1 on a breaking one, 2
+/// when a schema cannot be read.
+fn schema_diff(old: &std::path::Path, new: Option<&std::path::Path>) -> ExitCode {
+    let read = |path: &std::path::Path| {
+        std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    };
+    let schemas = read(old).and_then(|old| {
+        let new = new.map_or_else(|| Ok(schema::sdl()), read)?;
+        compat::diff(&old, &new)
+    });
+    let changes = match schemas {
+        Ok(changes) => changes,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    for change in &changes {
+        println!("{change}");
+    }
+    let breaking = changes
+        .iter()
+        .filter(|c| c.class == compat::Class::Breaking)
+        .count();
+    eprintln!("{} changes, {breaking} breaking", changes.len());
+    if breaking > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 async fn bind(addr: std::net::SocketAddr) -> Result<TcpListener, String> {

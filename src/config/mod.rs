@@ -56,8 +56,26 @@ pub enum Command {
     Serve(ServeArgs),
     /// Serve the embedded ComplyCube simulator alone (REST, under /v1).
     Simulate(SimulateArgs),
-    /// Print the GraphQL schema (SDL).
-    Schema,
+    /// Print the GraphQL schema (SDL), or compare two (`schema diff`).
+    Schema(SchemaArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    #[command(subcommand)]
+    pub action: Option<SchemaAction>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SchemaAction {
+    /// Print every change from OLD to NEW, each classed breaking, dangerous or safe; exit
+    /// with 1 when one is breaking.
+    Diff {
+        /// The schema clients were built against (e.g. a released SDL file).
+        old: std::path::PathBuf,
+        /// The schema to check; this binary's own schema when left out.
+        new: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -323,7 +341,16 @@ mod tests {
         assert_eq!(cli.serve.listen.port(), 9000);
         let cli = parse(&["serve", "--listen", "127.0.0.1:9001"]);
         assert!(matches!(cli.command, Some(Command::Serve(a)) if a.listen.port() == 9001));
-        assert!(matches!(parse(&["schema"]).command, Some(Command::Schema)));
+        assert!(matches!(
+            parse(&["schema"]).command,
+            Some(Command::Schema(SchemaArgs { action: None }))
+        ));
+        assert!(matches!(
+            parse(&["schema", "diff", "old.graphql"]).command,
+            Some(Command::Schema(SchemaArgs {
+                action: Some(SchemaAction::Diff { new: None, .. })
+            }))
+        ));
     }
 
     #[test]

@@ -10,6 +10,9 @@ use std::time::Duration;
 use axum::http::{header, HeaderValue, Method};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+/// The request id header, which a page may send and read (see `request_id`).
+const REQUEST_ID: header::HeaderName = header::HeaderName::from_static("x-request-id");
+
 /// How long a browser may reuse a preflight answer.
 const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(600);
 
@@ -74,7 +77,10 @@ impl CorsPolicy {
             CorsLayer::new()
                 .allow_origin(allow)
                 .allow_methods([Method::GET, Method::POST])
-                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, REQUEST_ID])
+                // So that a page can put the request id in its error reports, and wait
+                // as long as a rate limit asks.
+                .expose_headers([REQUEST_ID, header::RETRY_AFTER])
                 .max_age(PREFLIGHT_MAX_AGE),
         )
     }

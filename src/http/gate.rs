@@ -16,6 +16,7 @@ use axum::{
 };
 use serde_json::json;
 
+use super::media::MediaType;
 use crate::{
     auth::{Admission, Gate, Refusal},
     code::Code,
@@ -51,10 +52,14 @@ pub fn unauthenticated(refusal: Refusal, forwarding: bool) -> Response {
     }] });
     (
         Code::Unauthenticated.http_status(),
-        [(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static(refusal.challenge()),
-        )],
+        [
+            (
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(refusal.challenge()),
+            ),
+            // `Json` alone says `application/json`, without the charset every answer has.
+            (header::CONTENT_TYPE, MediaType::Json.content_type()),
+        ],
         Json(body),
     )
         .into_response()

@@ -123,4 +123,6 @@ fn connection_cost(first: Option<i32>, last: Option<i32>, children: usize) -> us
 }
 
 #[cfg(test)]
+mod differential;
+#[cfg(test)]
 mod tests;

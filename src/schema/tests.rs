@@ -281,7 +281,7 @@ async fn waits_names_exactly_the_fields_that_ask_a_loader() {
     };
     use std::collections::HashMap;
 
-    let person = "5f1e0a3c9d2b4a0008a10003";
+    let person = "5f1e0a3c9d2b4a0008a10007";
     let company = crate::simulator::clients::COMPANIES[0];
     let photos =
         format!(r#"client(id: "{DOCUMENTED_CLIENT}") {{ livePhotos(first: 1) {{ %% }} }}"#);

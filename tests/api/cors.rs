@@ -112,3 +112,82 @@ async fn nothing_is_allowed_by_default_and_anything_in_demo_style_any() {
         Some("*")
     );
 }
+
+#[tokio::test]
+async fn a_page_may_send_and_read_the_request_id_and_read_retry_after() {
+    let app = app_with(CorsPolicy::Origins(vec![APP.into()])).await;
+    let answer = reqwest::Client::new()
+        .request(reqwest::Method::OPTIONS, app.url("/graphql"))
+        .header("origin", APP)
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization, content-type, x-request-id",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success(), "{}", answer.status());
+    let allowed = answer.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(allowed.contains("x-request-id"), "{allowed}");
+    // The answer itself exposes them to scripts, refusals included.
+    for authorization in [Some(bearer(STATIC_TOKEN)), None] {
+        let mut request = reqwest::Client::new()
+            .post(app.url("/graphql"))
+            .header("origin", APP)
+            .header("x-request-id", "page-report-1")
+            .json(&json!({ "query": "{ __typename }" }));
+        if let Some(authorization) = &authorization {
+            request = request.header("authorization", authorization);
+        }
+        let answer = request.send().await.unwrap();
+        let exposed = answer.headers()["access-control-expose-headers"]
+            .to_str()
+            .unwrap()
+            .to_ascii_lowercase();
+        assert!(
+            exposed.contains("x-request-id") && exposed.contains("retry-after"),
+            "{exposed}"
+        );
+        assert_eq!(answer.headers()["x-request-id"], "page-report-1");
+    }
+}
+
+#[tokio::test]
+async fn every_json_answer_says_its_charset_the_401_included() {
+    let app = app_with(CorsPolicy::Off).await;
+    let http = reqwest::Client::new();
+    let refused = http
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    let admitted = http
+        .post(app.url("/graphql"))
+        .header("authorization", bearer(STATIC_TOKEN))
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .unwrap();
+    let not_graphql = http
+        .post(app.url("/graphql"))
+        .header("authorization", bearer(STATIC_TOKEN))
+        .header("content-type", "application/json")
+        .body("[not json")
+        .send()
+        .await
+        .unwrap();
+    for answer in [refused, admitted, not_graphql] {
+        assert_eq!(
+            answer.headers()["content-type"],
+            "application/json; charset=utf-8",
+            "{}",
+            answer.status()
+        );
+    }
+}

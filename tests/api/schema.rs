@@ -17,6 +17,101 @@ fn schema_graphql_is_the_printed_schema() {
     );
 }
 
+/// The promise to consumers: `schema.graphql` breaks nothing that a released schema of
+/// this major version offered (`tests/released/`, one file per release). Removals and type
+/// changes wait for the next major version, after a minor release with `@deprecated`.
+#[test]
+fn schema_graphql_breaks_no_released_schema() {
+    let current = complycube_graphql::schema::sdl();
+    let released = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/released");
+    let major = env!("CARGO_PKG_VERSION_MAJOR");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(released).expect("tests/released") {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.starts_with(&format!("{major}.")) {
+            continue;
+        }
+        let old = std::fs::read_to_string(&path).unwrap();
+        let breaking: Vec<String> = complycube_graphql::compat::diff(&old, &current)
+            .unwrap()
+            .into_iter()
+            .filter(|c| c.class == complycube_graphql::compat::Class::Breaking)
+            .map(|c| c.to_string())
+            .collect();
+        assert!(
+            breaking.is_empty(),
+            "schema.graphql breaks the released {name}:\n{}",
+            breaking.join("\n")
+        );
+        checked += 1;
+    }
+    assert!(
+        checked >= 1,
+        "no released schema of version {major}.x to hold to"
+    );
+}
+
+#[test]
+fn schema_diff_says_each_change_and_fails_on_a_breaking_one() {
+    let bin = env!("CARGO_BIN_EXE_complycube-graphql");
+    let dir = std::env::temp_dir().join(format!("schema-diff-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let current = complycube_graphql::schema::sdl();
+    let write = |name: &str, sdl: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, sdl).unwrap();
+        path
+    };
+    // Against itself: nothing, exit 0.
+    let same = write("same.graphql", &current);
+    let out = std::process::Command::new(bin)
+        .args(["schema", "diff"])
+        .arg(&same)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+    // An old schema that had a field the running one lacks: breaking, exit 1.
+    let old = current.replacen("type PageInfo {", "type PageInfo {\n\tgone: Int", 1);
+    let old = write("old.graphql", &old);
+    let out = std::process::Command::new(bin)
+        .args(["schema", "diff"])
+        .arg(&old)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let printed = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        printed.starts_with("breaking   PageInfo.gone: field removed"),
+        "{printed}"
+    );
+    // Two files, the other way round: an added field is safe, exit 0.
+    let out = std::process::Command::new(bin)
+        .args(["schema", "diff"])
+        .arg(&same)
+        .arg(&old)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .contains("safe       PageInfo.gone: field added"));
+    // A file that is no SDL: exit 2.
+    let junk = write("junk.graphql", "type {");
+    let out = std::process::Command::new(bin)
+        .args(["schema", "diff"])
+        .arg(&junk)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 #[test]
 fn the_schema_snapshot() {
     insta::assert_snapshot!("schema", complycube_graphql::schema::sdl());
