@@ -49,8 +49,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let upstream = args.upstream();
     // Secure by default: refuses, before anything starts, to serve a real key to anyone.
     let tokens = std::env::var(ACCESS_TOKENS_ENV).ok();
-    let access = args.access.resolve(&upstream, tokens.as_deref())?;
-    access.log_start(&upstream);
+    let serving = upstream.serving();
+    let auth = args.auth.resolve(serving, tokens.as_deref())?;
+    let access = args.exposure.resolve(serving, auth)?;
+    access.log_start(serving);
     let mut config = match upstream {
         UpstreamChoice::Demo => {
             // A fresh random key, so nothing but this process can use the simulator.
@@ -73,7 +75,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         }
         UpstreamChoice::Remote { base_url, api_key } => {
             let shown = redacted_url(&base_url);
-            if api_key.is_none() && !args.access.forward_authorization {
+            if api_key.is_none() && !args.auth.forward_authorization {
                 tracing::warn!(
                     "no COMPLYCUBE_API_KEY set: requests to {shown} carry no Authorization header"
                 );

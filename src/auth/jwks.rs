@@ -47,6 +47,8 @@ pub struct Jwks {
     last_attempt: Mutex<Option<Instant>>,
     min_refresh: Duration,
     max_age: Duration,
+    /// Keys held this long past their last successful fetch are no longer trusted.
+    stale_after: Duration,
 }
 
 impl Jwks {
@@ -55,6 +57,7 @@ impl Jwks {
         http: reqwest::Client,
         min_refresh: Duration,
         max_age: Duration,
+        stale_after: Duration,
     ) -> Result<Self, String> {
         let url = reqwest::Url::parse(url).map_err(|e| format!("the JWKS URL: {e}"))?;
         Ok(Self {
@@ -67,6 +70,7 @@ impl Jwks {
             last_attempt: Mutex::new(None),
             min_refresh,
             max_age,
+            stale_after,
         })
     }
 
@@ -102,9 +106,15 @@ impl Jwks {
             .collect()
     }
 
+    /// The keys held and when they were fetched; none once they are stale (no fetch has
+    /// succeeded for `stale_after`), so that a withdrawn key is not trusted forever while
+    /// the identity provider cannot be reached.
     fn snapshot(&self) -> (Arc<[VerifyingKey]>, Option<Instant>) {
         let held = self.held.read().unwrap_or_else(|e| e.into_inner());
-        (held.keys.clone(), held.fetched)
+        match held.fetched {
+            Some(at) if at.elapsed() >= self.stale_after => (Arc::from(Vec::new()), None),
+            fetched => (held.keys.clone(), fetched),
+        }
     }
 
     /// Fetches the document unless a fetch began less than the minimum period ago. A
@@ -125,7 +135,7 @@ impl Jwks {
                 };
             }
             Err(e) => {
-                tracing::warn!(url = %crate::upstream::redacted_url(self.url.as_str()), error = %e, "cannot read the JWKS document; keeping the keys held")
+                tracing::warn!(url = %crate::secrets::redacted_url(self.url.as_str()), error = %e, "cannot read the JWKS document; keeping the keys held until they are stale")
             }
         }
     }

@@ -26,6 +26,10 @@ pub struct JwtVerifier {
     issuer: Option<String>,
     audience: Option<String>,
     clients_claim: String,
+    /// Whether a token without the clients claim reads every client (else none).
+    unscoped_full_access: bool,
+    /// The longest a token may live, in seconds.
+    max_lifetime: u64,
     leeway: u64,
 }
 
@@ -46,6 +50,7 @@ impl JwtVerifier {
                 http,
                 settings.jwks_min_refresh,
                 settings.jwks_max_age,
+                settings.jwks_stale_after,
             )?)),
             None => None,
         };
@@ -55,6 +60,8 @@ impl JwtVerifier {
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
             clients_claim: settings.clients_claim.clone(),
+            unscoped_full_access: settings.unscoped_full_access,
+            max_lifetime: settings.max_lifetime.as_secs(),
             leeway: settings.leeway_secs,
         })
     }
@@ -81,7 +88,10 @@ impl JwtVerifier {
         let mut refusal = Refusal::Invalid;
         for key in &keys {
             match jsonwebtoken::decode::<Value>(token, &key.key, &self.validation(key.alg)) {
-                Ok(data) => return self.caller(&data.claims),
+                Ok(data) => {
+                    self.check_lifetime(&data.claims)?;
+                    return self.caller(&data.claims);
+                }
                 // Only a token whose signature held can be "expired": say so, it helps.
                 Err(e) if *e.kind() == ErrorKind::ExpiredSignature => refusal = Refusal::Expired,
                 Err(_) => {}
@@ -113,10 +123,34 @@ impl JwtVerifier {
         validation
     }
 
-    /// Full access, or the clients the scoping claim lists (an array of ids, or one id).
+    /// A token lives at most `max_lifetime`: its `exp` no further than that past its `iat`
+    /// and past now, and its `iat` not in the future (beyond the leeway).
+    fn check_lifetime(&self, claims: &Value) -> Result<(), Refusal> {
+        let now = jsonwebtoken::get_current_timestamp();
+        let exp = claims
+            .get("exp")
+            .and_then(Value::as_u64)
+            .ok_or(Refusal::Invalid)?;
+        let issued = match claims.get("iat") {
+            None => None,
+            Some(iat) => Some(iat.as_u64().ok_or(Refusal::Invalid)?),
+        };
+        if issued.is_some_and(|iat| iat > now + self.leeway) {
+            return Err(Refusal::Invalid);
+        }
+        let from = issued.unwrap_or(now).min(now);
+        if exp.saturating_sub(from) > self.max_lifetime + self.leeway {
+            return Err(Refusal::Invalid);
+        }
+        Ok(())
+    }
+
+    /// The clients the scoping claim lists (an array of ids, or one id); a token without
+    /// it reads none, or (`--jwt-unscoped-full-access`) every client.
     fn caller(&self, claims: &Value) -> Result<Caller, Refusal> {
         match claims.get(&self.clients_claim) {
-            None => Ok(Caller::Full),
+            None if self.unscoped_full_access => Ok(Caller::Full),
+            None => Ok(Caller::scoped([])),
             Some(Value::String(id)) => Ok(Caller::scoped([id.clone()])),
             Some(Value::Array(ids)) => ids
                 .iter()
@@ -136,7 +170,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::auth::settings::Secret;
+    use crate::secrets::Secret;
 
     const SECRET: &str = "an-hs256-secret-of-at-least-32-bytes!";
 
@@ -165,7 +199,11 @@ mod tests {
     #[test]
     fn a_signed_token_is_a_caller_with_the_clients_it_lists() {
         let v = verifier(|_| {});
-        let full = check(&v, &sign(json!({ "exp": now() + 60 }))).unwrap();
+        // No clients claim: nothing, unless the operator said such tokens read everything.
+        let unscoped = check(&v, &sign(json!({ "exp": now() + 60 }))).unwrap();
+        assert!(!unscoped.may_read("anyone"));
+        let open = verifier(|s| s.unscoped_full_access = true);
+        let full = check(&open, &sign(json!({ "exp": now() + 60 }))).unwrap();
         assert!(full.may_read("anyone"));
         let scoped = check(
             &v,
@@ -204,6 +242,27 @@ mod tests {
         assert!(check(&v, &sign(json!({ "exp": now() + 600, "nbf": now() + 10 }))).is_ok());
         // A token that never expires is not accepted.
         assert!(check(&v, &sign(json!({ "sub": "forever" }))).is_err());
+    }
+
+    #[test]
+    fn a_token_lives_at_most_the_maximum_lifetime() {
+        let v = verifier(|s| s.max_lifetime = std::time::Duration::from_secs(3600));
+        let day = 24 * 3600;
+        assert!(check(&v, &sign(json!({ "exp": now() + 3000, "iat": now() }))).is_ok());
+        assert!(check(&v, &sign(json!({ "exp": now() + 3000 }))).is_ok());
+        // Year 9999, with or without `iat`.
+        assert!(check(&v, &sign(json!({ "exp": 253_402_300_799u64 }))).is_err());
+        assert!(check(&v, &sign(json!({ "exp": now() + day, "iat": now() }))).is_err());
+        // Issued long ago with a long life: still too long, though little of it is left.
+        assert!(check(&v, &sign(json!({ "exp": now() + 600, "iat": now() - day }))).is_err());
+        // Issued in the future beyond the leeway.
+        assert!(check(
+            &v,
+            &sign(json!({ "exp": now() + 1200, "iat": now() + 600 }))
+        )
+        .is_err());
+        assert!(check(&v, &sign(json!({ "exp": now() + 1200, "iat": now() + 10 }))).is_ok());
+        assert!(check(&v, &sign(json!({ "exp": now() + 60, "iat": "yesterday" }))).is_err());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! into a [`Caller`] (or a forwarded ComplyCube key), or refuses it.
 //!
 //! - `settings`: the flags, and whether a configuration is safe to serve (secure by default);
+//!   what the door shows besides (CORS, introspection, GraphiQL) is `http::exposure`'s;
 //! - `tokens`: static bearer tokens, compared in constant time;
 //! - `jwt`: JWTs (HS256 secret, RS256/ES256 from JWKS), their claims and client scoping;
 //! - `jwks`: the JWKS document, cached and re-read within limits.
@@ -20,10 +21,12 @@ use std::{collections::BTreeSet, sync::Arc};
 
 use axum::http::{header, HeaderMap};
 
+pub use crate::secrets::Secret;
 pub use jwt::JwtVerifier;
 pub use settings::{
-    AccessArgs, AccessConfig, Authentication, Credentials, JwtSettings, Secret, ACCESS_TOKENS_ENV,
-    DEFAULT_CLIENTS_CLAIM, JWKS_MAX_AGE, JWKS_MIN_REFRESH, JWT_LEEWAY_SECS,
+    parse_switch, AuthArgs, Authentication, Credentials, JwtSettings, Serving, ACCESS_TOKENS_ENV,
+    DEFAULT_CLIENTS_CLAIM, DEFAULT_JWT_MAX_LIFETIME, JWKS_MAX_AGE, JWKS_MIN_REFRESH,
+    JWKS_STALE_AFTER, JWT_LEEWAY_SECS,
 };
 pub use tokens::StaticTokens;
 
@@ -124,6 +127,8 @@ pub struct Gate {
     mode: Mode,
 }
 
+// Made once at start-up: the size of its largest case costs nothing.
+#[allow(clippy::large_enum_variant)]
 enum Mode {
     Open,
     Forward,

@@ -1,16 +1,19 @@
-//! Who may call `/graphql`, and what the service shows them: the flags, and the one decision
-//! of whether a configuration is safe to serve ([`AccessArgs::resolve`]).
+//! How callers of `/graphql` prove who they are: the flags, and the one decision of whether
+//! a configuration is safe to serve ([`AuthArgs::resolve`]).
 //!
 //! The one thing to know: secure by default. A server that holds a real ComplyCube key
 //! refuses to start unless callers must authenticate (static tokens or JWTs), or each caller
 //! brings their own key (forwarding), or the operator says `--allow-unauthenticated` out
-//! loud. Demo mode (no key, no URL) holds nothing worth protecting and stays open.
+//! loud. JWTs are checked for an issuer and an audience unless the operator says any will
+//! do, and a token that names no clients reads none unless told otherwise. Demo mode (no
+//! key, no URL) holds nothing worth protecting and stays open.
 
-use std::{fmt, net::IpAddr, time::Duration};
+use std::{net::IpAddr, time::Duration};
 
 use clap::Args;
+use humantime::Duration as HumanDuration;
 
-use crate::{config::UpstreamChoice, http::cors::CorsPolicy};
+use crate::secrets::Secret;
 
 /// The environment variable holding the static bearer tokens. Environment only: a flag
 /// would put the tokens in `ps` output and shell history.
@@ -19,8 +22,13 @@ pub const ACCESS_TOKENS_ENV: &str = "FACADE_ACCESS_TOKENS";
 /// The claim listing the clients a token may read, unless `--jwt-clients-claim` says otherwise.
 pub const DEFAULT_CLIENTS_CLAIM: &str = "client_ids";
 
-/// Clock skew allowed on `exp` and `nbf`, in seconds.
+/// Clock skew allowed on `exp`, `nbf` and `iat`, in seconds.
 pub const JWT_LEEWAY_SECS: u64 = 30;
+
+/// The longest a JWT may live, by default: its `exp` at most this long after its `iat` (and
+/// after now). A day covers any session a browser holds; a token "valid until 9999" is not
+/// a session, it is a password.
+pub const DEFAULT_JWT_MAX_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
 /// The shortest gap between two JWKS fetches, whatever asks for them: a flood of tokens
 /// with made-up `kid`s costs the identity provider one request per this period.
@@ -30,15 +38,19 @@ pub const JWKS_MIN_REFRESH: Duration = Duration::from_secs(30);
 /// identity provider withdrew stops working within about this long.
 pub const JWKS_MAX_AGE: Duration = Duration::from_secs(300);
 
+/// Keys are dropped when no fetch has succeeded for this long: a withdrawn key is not
+/// trusted forever because the identity provider cannot be reached.
+pub const JWKS_STALE_AFTER: Duration = Duration::from_secs(3600);
+
 /// RFC 7518 (3.2): an HS256 key must be at least as long as the hash, 256 bits.
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
 
 /// A static token shorter than this is refused at start-up: it could be guessed.
 pub const MIN_ACCESS_TOKEN_CHARS: usize = 16;
 
-/// The settings of this module, flattened into `serve`'s.
+/// The settings of authentication, flattened into `serve`'s.
 #[derive(Debug, Clone, Default, Args)]
-pub struct AccessArgs {
+pub struct AuthArgs {
     /// Serve with a real ComplyCube key and no caller authentication: anyone who reaches
     /// the port reads ComplyCube with the server's key. Without it, a server key needs
     /// FACADE_ACCESS_TOKENS (environment only), --jwt-secret or --jwks-url.
@@ -55,40 +67,46 @@ pub struct AccessArgs {
     #[arg(long, env = "FACADE_JWKS_URL")]
     pub jwks_url: Option<String>,
 
-    /// The `iss` every JWT must carry.
+    /// The `iss` every JWT must carry. Required with JWTs, unless --jwt-any-issuer.
     #[arg(long, env = "FACADE_JWT_ISSUER")]
     pub jwt_issuer: Option<String>,
 
-    /// An `aud` every JWT must carry.
+    /// An `aud` every JWT must carry. Required with JWTs, unless --jwt-any-audience.
     #[arg(long, env = "FACADE_JWT_AUDIENCE")]
     pub jwt_audience: Option<String>,
 
-    /// The JWT claim listing the ComplyCube client ids a token may read. A token without
-    /// it reads every client.
+    /// Accept JWTs from any issuer the keys sign for (no --jwt-issuer): every token the key
+    /// owner ever signed, for anything, is then a credential here.
+    #[arg(long, env = "FACADE_JWT_ANY_ISSUER", value_parser = parse_switch)]
+    pub jwt_any_issuer: bool,
+
+    /// Accept JWTs meant for any audience (no --jwt-audience): a token another app of the
+    /// same identity provider received is then a credential here.
+    #[arg(long, env = "FACADE_JWT_ANY_AUDIENCE", value_parser = parse_switch)]
+    pub jwt_any_audience: bool,
+
+    /// The JWT claim listing the ComplyCube client ids a token may read.
     #[arg(long, env = "FACADE_JWT_CLIENTS_CLAIM", default_value = DEFAULT_CLIENTS_CLAIM)]
     pub jwt_clients_claim: String,
+
+    /// A JWT without the clients claim reads every client. Off by default: such a token
+    /// reads none (FORBIDDEN).
+    #[arg(long, env = "FACADE_JWT_UNSCOPED_FULL_ACCESS", value_parser = parse_switch)]
+    pub jwt_unscoped_full_access: bool,
+
+    /// The longest a JWT may live: its `exp` at most this long after its `iat` and after
+    /// now (e.g. `1h`).
+    #[arg(long, env = "FACADE_JWT_MAX_LIFETIME", default_value_t = DEFAULT_JWT_MAX_LIFETIME.into())]
+    pub jwt_max_lifetime: HumanDuration,
 
     /// Each caller sends their own ComplyCube API key as `Authorization` (the raw key, as
     /// ComplyCube takes it); the server holds no key.
     #[arg(long, env = "FORWARD_AUTHORIZATION", value_parser = parse_switch)]
     pub forward_authorization: bool,
-
-    /// Browser origins allowed to call `/graphql` (comma-separated, e.g.
-    /// `https://app.example.com`). None by default; any in demo mode.
-    #[arg(long, env = "CORS_ALLOWED_ORIGINS", value_delimiter = ',')]
-    pub cors_allowed_origins: Vec<String>,
-
-    /// Refuse introspection (`__schema`, `__type`); `__typename` still works.
-    #[arg(long, env = "NO_INTROSPECTION", value_parser = parse_switch)]
-    pub no_introspection: bool,
-
-    /// Serve no GraphiQL (`/` answers 404, a browser at `/graphql` 406).
-    #[arg(long, env = "NO_PLAYGROUND", value_parser = parse_switch)]
-    pub no_playground: bool,
 }
 
 /// An on/off setting, as people write it in an environment: empty is off.
-fn parse_switch(text: &str) -> Result<bool, String> {
+pub fn parse_switch(text: &str) -> Result<bool, String> {
     match text.trim().to_ascii_lowercase().as_str() {
         "" | "0" | "false" | "no" | "off" => Ok(false),
         "1" | "true" | "yes" | "on" => Ok(true),
@@ -98,58 +116,18 @@ fn parse_switch(text: &str) -> Result<bool, String> {
     }
 }
 
-/// A secret from the command line or the environment. `Debug` and `Display` never show it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(secret: impl Into<String>) -> Self {
-        Self(secret.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
-
-impl std::str::FromStr for Secret {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(Self::new(s))
-    }
-}
-
-/// What the service shows and to whom: checked and ready to serve.
-#[derive(Clone, Debug)]
-pub struct AccessConfig {
-    pub auth: Authentication,
-    pub cors: CorsPolicy,
-    /// `__schema` and `__type` answer.
-    pub introspection: bool,
-    /// GraphiQL is served at `/` and to browsers at `/graphql`.
-    pub playground: bool,
-}
-
-impl Default for AccessConfig {
-    /// Open, as a library default (tests, benchmarks); `serve` decides through
-    /// [`AccessArgs::resolve`], which refuses to open a real key to everyone.
-    fn default() -> Self {
-        Self {
-            auth: Authentication::Open,
-            cors: CorsPolicy::Off,
-            introspection: true,
-            playground: true,
-        }
-    }
+/// What a process serves, as far as how careful its gate must be goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Serving {
+    /// The embedded simulator's demo data: nothing worth protecting.
+    Demo,
+    /// A real (or standalone simulated) ComplyCube, with the server's own key or not.
+    Remote { server_key: bool },
 }
 
 /// How callers of `/graphql` prove who they are.
+// Made once at start-up: the size of its largest case costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, Default)]
 pub enum Authentication {
     /// Anyone may call, with full access (demo mode, or `--allow-unauthenticated`).
@@ -176,16 +154,24 @@ pub struct JwtSettings {
     pub secret: Option<Secret>,
     /// Where the RS256 and ES256 keys are.
     pub jwks_url: Option<String>,
+    /// The `iss` required; `None` only with `--jwt-any-issuer`.
     pub issuer: Option<String>,
+    /// The `aud` required; `None` only with `--jwt-any-audience`.
     pub audience: Option<String>,
     /// The claim listing the clients a token may read.
     pub clients_claim: String,
-    /// Clock skew allowed on `exp` and `nbf`, in seconds.
+    /// Whether a token without that claim reads every client (else none).
+    pub unscoped_full_access: bool,
+    /// The longest a token may live (`exp` after `iat` and after now).
+    pub max_lifetime: Duration,
+    /// Clock skew allowed on `exp`, `nbf` and `iat`, in seconds.
     pub leeway_secs: u64,
     /// See [`JWKS_MIN_REFRESH`].
     pub jwks_min_refresh: Duration,
     /// See [`JWKS_MAX_AGE`].
     pub jwks_max_age: Duration,
+    /// See [`JWKS_STALE_AFTER`].
+    pub jwks_stale_after: Duration,
 }
 
 impl JwtSettings {
@@ -197,9 +183,12 @@ impl JwtSettings {
             issuer: None,
             audience: None,
             clients_claim: DEFAULT_CLIENTS_CLAIM.to_owned(),
+            unscoped_full_access: false,
+            max_lifetime: DEFAULT_JWT_MAX_LIFETIME,
             leeway_secs: JWT_LEEWAY_SECS,
             jwks_min_refresh: JWKS_MIN_REFRESH,
             jwks_max_age: JWKS_MAX_AGE,
+            jwks_stale_after: JWKS_STALE_AFTER,
         }
     }
 }
@@ -217,15 +206,15 @@ const HOW_TO_AUTHENTICATE: &str = "set FACADE_ACCESS_TOKENS (comma-separated bea
     caller sends their own ComplyCube key; or, to serve the key to anyone who can reach this \
     port, --allow-unauthenticated / ALLOW_UNAUTHENTICATED=true";
 
-impl AccessArgs {
-    /// Checks these settings against where the data comes from and turns them into what the
-    /// service runs with. `access_tokens` is the value of [`ACCESS_TOKENS_ENV`]. The error
-    /// says what is wrong and which settings would fix it.
+impl AuthArgs {
+    /// Checks these settings against what is served and turns them into how callers
+    /// authenticate. `access_tokens` is the value of [`ACCESS_TOKENS_ENV`]. The error says
+    /// what is wrong and which settings would fix it.
     pub fn resolve(
         &self,
-        upstream: &UpstreamChoice,
+        serving: Serving,
         access_tokens: Option<&str>,
-    ) -> Result<AccessConfig, String> {
+    ) -> Result<Authentication, String> {
         let set = |v: &Option<String>| v.clone().filter(|v| !v.trim().is_empty());
         let tokens = parse_tokens(access_tokens.unwrap_or_default())?;
         let secret = self.jwt_secret.clone().filter(|s| !s.expose().is_empty());
@@ -251,18 +240,21 @@ impl AccessArgs {
                     .to_owned(),
             );
         }
+        if jwt_wanted {
+            check_jwt_scope(issuer.is_some(), self.jwt_any_issuer, "issuer", "iss")?;
+            check_jwt_scope(audience.is_some(), self.jwt_any_audience, "audience", "aud")?;
+        }
         let clients_claim = self.jwt_clients_claim.trim();
         if clients_claim.is_empty() {
             return Err("--jwt-clients-claim / FACADE_JWT_CLIENTS_CLAIM must name a claim".into());
         }
-        let server_key = matches!(
-            upstream,
-            UpstreamChoice::Remote {
-                api_key: Some(_),
-                ..
-            }
-        );
-        let auth = if self.forward_authorization {
+        if self.jwt_max_lifetime.is_zero() {
+            return Err(
+                "--jwt-max-lifetime / FACADE_JWT_MAX_LIFETIME must be longer than 0".into(),
+            );
+        }
+        let server_key = serving == Serving::Remote { server_key: true };
+        if self.forward_authorization {
             if server_key {
                 return Err(
                     "--forward-authorization sends each caller's own ComplyCube key: \
@@ -278,9 +270,10 @@ impl AccessArgs {
                         .to_owned(),
                 );
             }
-            Authentication::Forward
-        } else if jwt_wanted || !tokens.is_empty() {
-            Authentication::Verify(Credentials {
+            return Ok(Authentication::Forward);
+        }
+        if jwt_wanted || !tokens.is_empty() {
+            return Ok(Authentication::Verify(Credentials {
                 tokens,
                 jwt: jwt_wanted.then(|| JwtSettings {
                     secret,
@@ -288,79 +281,86 @@ impl AccessArgs {
                     issuer,
                     audience,
                     clients_claim: clients_claim.to_owned(),
+                    unscoped_full_access: self.jwt_unscoped_full_access,
+                    max_lifetime: *self.jwt_max_lifetime,
                     ..JwtSettings::new()
                 }),
-            })
-        } else if server_key && !self.allow_unauthenticated {
+            }));
+        }
+        if server_key && !self.allow_unauthenticated {
             return Err(format!(
                 "refusing to serve a ComplyCube API key to unauthenticated callers: \
                  {HOW_TO_AUTHENTICATE}"
             ));
-        } else {
-            Authentication::Open
-        };
-        let cors = match (CorsPolicy::parse(&self.cors_allowed_origins)?, upstream) {
-            (CorsPolicy::Off, UpstreamChoice::Demo) => CorsPolicy::Any,
-            (policy, _) => policy,
-        };
-        Ok(AccessConfig {
-            auth,
-            cors,
-            introspection: !self.no_introspection,
-            playground: !self.no_playground,
-        })
+        }
+        Ok(Authentication::Open)
     }
 }
 
-impl AccessConfig {
-    /// Says at start-up who may call and what is exposed; warns when a real key is open.
-    pub fn log_start(&self, upstream: &UpstreamChoice) {
-        let server_key = matches!(
-            upstream,
-            UpstreamChoice::Remote {
-                api_key: Some(_),
-                ..
-            }
-        );
-        match &self.auth {
-            Authentication::Open if server_key => tracing::warn!(
+/// A JWT check of `iss` or `aud` is either configured or waived out loud.
+fn check_jwt_scope(set: bool, waived: bool, what: &str, claim: &str) -> Result<(), String> {
+    match (set, waived) {
+        (false, false) => Err(format!(
+            "JWTs need an {what}: set --jwt-{what} / FACADE_JWT_{upper} (the `{claim}` every \
+             token must carry), or accept tokens of any {what} with --jwt-any-{what} / \
+             FACADE_JWT_ANY_{upper}=true",
+            upper = what.to_ascii_uppercase()
+        )),
+        (true, true) => Err(format!(
+            "--jwt-{what} and --jwt-any-{what} contradict each other: keep one"
+        )),
+        _ => Ok(()),
+    }
+}
+
+impl Authentication {
+    /// Says at start-up who may call; warns when a real key is open or a JWT check waived.
+    pub fn log_start(&self, serving: Serving) {
+        match self {
+            Self::Open if serving == (Serving::Remote { server_key: true }) => tracing::warn!(
                 "ALLOW_UNAUTHENTICATED: /graphql asks for no credentials, so anyone who can \
                  reach this port reads ComplyCube with the server's API key"
             ),
-            Authentication::Open if *upstream == UpstreamChoice::Demo => tracing::info!(
+            Self::Open if serving == Serving::Demo => tracing::info!(
                 "demo mode: /graphql asks for no credentials and any browser origin may call \
                  it (CORS); set FACADE_ACCESS_TOKENS or a JWT key to require them"
             ),
-            Authentication::Open => {
+            Self::Open => {
                 tracing::info!("/graphql asks for no credentials (no server API key to protect)")
             }
-            Authentication::Forward => tracing::info!(
+            Self::Forward => tracing::info!(
                 "forwarding mode: each caller's Authorization header is their own ComplyCube \
                  API key, sent on for their request only"
             ),
-            Authentication::Verify(credentials) => {
+            Self::Verify(credentials) => {
                 let jwt = credentials.jwt.as_ref();
                 tracing::info!(
                     static_tokens = credentials.tokens.len(),
                     hs256 = jwt.is_some_and(|j| j.secret.is_some()),
                     jwks = jwt
                         .and_then(|j| j.jwks_url.as_deref())
-                        .map_or_else(|| "none".to_owned(), crate::upstream::redacted_url),
+                        .map_or_else(|| "none".to_owned(), crate::secrets::redacted_url),
                     issuer = jwt.and_then(|j| j.issuer.as_deref()).unwrap_or("any"),
                     audience = jwt.and_then(|j| j.audience.as_deref()).unwrap_or("any"),
                     "/graphql requires Authorization: Bearer <token>"
                 );
+                if let Some(jwt) = jwt {
+                    if jwt.issuer.is_none() {
+                        tracing::warn!("FACADE_JWT_ANY_ISSUER: JWTs of any issuer are accepted");
+                    }
+                    if jwt.audience.is_none() {
+                        tracing::warn!(
+                            "FACADE_JWT_ANY_AUDIENCE: JWTs meant for any audience are accepted"
+                        );
+                    }
+                    if jwt.unscoped_full_access {
+                        tracing::warn!(
+                            "FACADE_JWT_UNSCOPED_FULL_ACCESS: a JWT without `{}` reads every client",
+                            jwt.clients_claim
+                        );
+                    }
+                }
             }
-        }
-        match &self.cors {
-            CorsPolicy::Off => {}
-            CorsPolicy::Any => tracing::info!("CORS: any origin may call from a browser"),
-            CorsPolicy::Origins(origins) => {
-                tracing::info!(origins = %origins.join(", "), "CORS: these origins may call from a browser")
-            }
-        }
-        if !self.introspection {
-            tracing::info!("introspection is off (__schema, __type)");
         }
     }
 }
@@ -417,29 +417,40 @@ fn check_jwks_url(url: &str) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::{config::Cli, upstream::ApiKey};
     use clap::Parser;
 
-    fn args(flags: &[&str]) -> AccessArgs {
-        Cli::try_parse_from(std::iter::once("x").chain(flags.iter().copied()))
+    use super::*;
+
+    #[derive(Parser)]
+    struct Flags {
+        #[command(flatten)]
+        auth: AuthArgs,
+    }
+
+    fn args(flags: &[&str]) -> AuthArgs {
+        Flags::try_parse_from(std::iter::once("x").chain(flags.iter().copied()))
             .unwrap()
-            .serve
-            .access
+            .auth
     }
 
-    fn remote(key: Option<&str>) -> UpstreamChoice {
-        UpstreamChoice::Remote {
-            base_url: "https://api.complycube.com/v1".into(),
-            api_key: key.map(ApiKey::new),
-        }
-    }
-
+    const KEY: Serving = Serving::Remote { server_key: true };
+    const KEYLESS: Serving = Serving::Remote { server_key: false };
     const TOKEN: &str = "a-token-of-enough-length";
+    /// The JWT checks every JWT configuration needs, or waives out loud.
+    const SCOPED: [&str; 4] = [
+        "--jwt-issuer",
+        "https://idp.example/",
+        "--jwt-audience",
+        "kyc",
+    ];
+
+    fn with_scope(flags: &[&'static str]) -> Vec<&'static str> {
+        flags.iter().copied().chain(SCOPED).collect()
+    }
 
     #[test]
     fn a_real_key_without_authentication_refuses_to_start_and_says_what_fixes_it() {
-        let error = args(&[]).resolve(&remote(Some("k")), None).unwrap_err();
+        let error = args(&[]).resolve(KEY, None).unwrap_err();
         for setting in [
             "FACADE_ACCESS_TOKENS",
             "--jwt-secret",
@@ -453,121 +464,163 @@ mod tests {
             assert!(error.contains(setting), "{setting} in {error}");
         }
         // Empty values count as unset, as `${X:-}` in docker compose leaves them.
-        assert!(args(&[]).resolve(&remote(Some("k")), Some(" , ")).is_err());
+        assert!(args(&[]).resolve(KEY, Some(" , ")).is_err());
     }
 
     #[test]
     fn any_way_of_authenticating_lets_a_real_key_serve() {
-        let key = remote(Some("k"));
-        let config = args(&[]).resolve(&key, Some(TOKEN)).unwrap();
+        let auth = args(&[]).resolve(KEY, Some(TOKEN)).unwrap();
         assert!(
-            matches!(config.auth, Authentication::Verify(Credentials { ref tokens, jwt: None }) if tokens.len() == 1)
+            matches!(auth, Authentication::Verify(Credentials { ref tokens, jwt: None }) if tokens.len() == 1)
         );
         let secret = "s".repeat(32);
-        let config = args(&["--jwt-secret", &secret])
-            .resolve(&key, None)
-            .unwrap();
+        let auth = args(&with_scope(&[
+            "--jwt-secret",
+            Box::leak(secret.into_boxed_str()),
+        ]))
+        .resolve(KEY, None)
+        .unwrap();
         assert!(matches!(
-            config.auth,
+            auth,
             Authentication::Verify(Credentials { jwt: Some(_), .. })
         ));
-        let config = args(&["--jwks-url", "https://idp.example/jwks.json"])
-            .resolve(&key, None)
+        let auth = args(&with_scope(&[
+            "--jwks-url",
+            "https://idp.example/jwks.json",
+        ]))
+        .resolve(KEY, None)
+        .unwrap();
+        assert!(matches!(auth, Authentication::Verify(_)));
+        let auth = args(&["--allow-unauthenticated"])
+            .resolve(KEY, None)
             .unwrap();
-        assert!(matches!(config.auth, Authentication::Verify(_)));
-        let config = args(&["--allow-unauthenticated"])
-            .resolve(&key, None)
+        assert!(matches!(auth, Authentication::Open));
+        let auth = args(&["--forward-authorization"])
+            .resolve(KEYLESS, None)
             .unwrap();
-        assert!(matches!(config.auth, Authentication::Open));
-        let config = args(&["--forward-authorization"])
-            .resolve(&remote(None), None)
+        assert!(matches!(auth, Authentication::Forward));
+    }
+
+    #[test]
+    fn jwts_need_an_issuer_and_an_audience_unless_waived_out_loud() {
+        let jwks = ["--jwks-url", "https://idp.example/jwks.json"];
+        let error = args(&jwks).resolve(KEY, None).unwrap_err();
+        assert!(
+            error.contains("--jwt-issuer") && error.contains("--jwt-any-issuer"),
+            "{error}"
+        );
+        let error = args(&[jwks[0], jwks[1], "--jwt-issuer", "i"])
+            .resolve(KEY, None)
+            .unwrap_err();
+        assert!(
+            error.contains("--jwt-audience") && error.contains("FACADE_JWT_ANY_AUDIENCE"),
+            "{error}"
+        );
+        let waived = args(&[jwks[0], jwks[1], "--jwt-any-issuer", "--jwt-any-audience"])
+            .resolve(KEY, None)
             .unwrap();
-        assert!(matches!(config.auth, Authentication::Forward));
+        let Authentication::Verify(Credentials { jwt: Some(jwt), .. }) = waived else {
+            panic!("{waived:?}")
+        };
+        assert!(jwt.issuer.is_none() && jwt.audience.is_none());
+        assert!(
+            !jwt.unscoped_full_access,
+            "a token without client_ids reads nothing"
+        );
+        assert_eq!(jwt.max_lifetime, DEFAULT_JWT_MAX_LIFETIME);
+        let both = args(&with_scope(&[jwks[0], jwks[1], "--jwt-any-issuer"]));
+        assert!(both.resolve(KEY, None).unwrap_err().contains("contradict"));
+        let open = args(&with_scope(&[
+            jwks[0],
+            jwks[1],
+            "--jwt-unscoped-full-access",
+            "--jwt-max-lifetime",
+            "1h",
+        ]))
+        .resolve(KEY, None)
+        .unwrap();
+        let Authentication::Verify(Credentials { jwt: Some(jwt), .. }) = open else {
+            panic!()
+        };
+        assert!(jwt.unscoped_full_access);
+        assert_eq!(jwt.max_lifetime, Duration::from_secs(3600));
+        assert!(
+            args(&with_scope(&[jwks[0], jwks[1], "--jwt-max-lifetime", "0s"]))
+                .resolve(KEY, None)
+                .is_err()
+        );
     }
 
     #[test]
     fn demo_mode_and_a_keyless_upstream_stay_open() {
-        let demo = args(&[]).resolve(&UpstreamChoice::Demo, None).unwrap();
-        assert!(matches!(demo.auth, Authentication::Open));
-        assert!(
-            matches!(demo.cors, CorsPolicy::Any),
-            "demo mode allows any origin"
-        );
-        let keyless = args(&[]).resolve(&remote(None), None).unwrap();
-        assert!(matches!(keyless.auth, Authentication::Open));
-        assert!(
-            matches!(keyless.cors, CorsPolicy::Off),
-            "nothing allowed by default"
-        );
+        assert!(matches!(
+            args(&[]).resolve(Serving::Demo, None).unwrap(),
+            Authentication::Open
+        ));
+        assert!(matches!(
+            args(&[]).resolve(KEYLESS, None).unwrap(),
+            Authentication::Open
+        ));
         // Tokens asked for in demo mode are required there too.
-        let demo = args(&[])
-            .resolve(&UpstreamChoice::Demo, Some(TOKEN))
-            .unwrap();
-        assert!(matches!(demo.auth, Authentication::Verify(_)));
+        assert!(matches!(
+            args(&[]).resolve(Serving::Demo, Some(TOKEN)).unwrap(),
+            Authentication::Verify(_)
+        ));
     }
 
     #[test]
     fn forwarding_takes_no_server_key_and_no_bearer_tokens() {
         let forward = args(&["--forward-authorization"]);
-        let error = forward.resolve(&remote(Some("k")), None).unwrap_err();
+        let error = forward.resolve(KEY, None).unwrap_err();
         assert!(error.contains("COMPLYCUBE_API_KEY"), "{error}");
-        let error = forward.resolve(&remote(None), Some(TOKEN)).unwrap_err();
+        let error = forward.resolve(KEYLESS, Some(TOKEN)).unwrap_err();
         assert!(error.contains("FACADE_ACCESS_TOKENS"), "{error}");
     }
 
     #[test]
     fn weak_or_unsafe_credentials_are_refused() {
-        let key = remote(Some("k"));
-        let error = args(&[]).resolve(&key, Some("short")).unwrap_err();
+        let error = args(&[]).resolve(KEY, Some("short")).unwrap_err();
         assert!(error.contains("shorter than 16"), "{error}");
-        let error = args(&["--jwt-secret", "too-short"])
-            .resolve(&key, None)
+        let error = args(&with_scope(&["--jwt-secret", "too-short"]))
+            .resolve(KEY, None)
             .unwrap_err();
         assert!(error.contains("at least 32 bytes"), "{error}");
-        let error = args(&["--jwks-url", "http://idp.example/jwks.json"])
-            .resolve(&key, None)
+        let error = args(&with_scope(&["--jwks-url", "http://idp.example/jwks.json"]))
+            .resolve(KEY, None)
             .unwrap_err();
         assert!(error.contains("https"), "{error}");
-        assert!(args(&["--jwks-url", "http://127.0.0.1:9/jwks.json"])
-            .resolve(&key, None)
-            .is_ok());
+        assert!(
+            args(&with_scope(&["--jwks-url", "http://127.0.0.1:9/jwks.json"]))
+                .resolve(KEY, None)
+                .is_ok()
+        );
         let error = args(&["--jwt-issuer", "https://idp.example/"])
-            .resolve(&key, Some(TOKEN))
+            .resolve(KEY, Some(TOKEN))
             .unwrap_err();
         assert!(error.contains("--jwt-secret"), "{error}");
     }
 
     #[test]
     fn switches_read_as_people_write_them() {
-        let parse = |v: &str| parse_switch(v);
         for on in ["1", "true", "TRUE", "yes", "on"] {
-            assert_eq!(parse(on), Ok(true), "{on}");
+            assert_eq!(parse_switch(on), Ok(true), "{on}");
         }
         for off in ["", "0", "false", "no", "off"] {
-            assert_eq!(parse(off), Ok(false), "{off}");
+            assert_eq!(parse_switch(off), Ok(false), "{off}");
         }
-        assert!(parse("maybe").is_err());
-        assert!(args(&["--no-introspection", "--no-playground"]).no_introspection);
-        assert!(args(&["--no-playground"]).no_playground);
-        assert!(!args(&[]).no_playground);
-    }
-
-    #[test]
-    fn introspection_and_playground_are_on_by_default() {
-        let config = args(&[]).resolve(&UpstreamChoice::Demo, None).unwrap();
-        assert!(config.introspection && config.playground);
-        let config = args(&["--no-introspection", "--no-playground"])
-            .resolve(&UpstreamChoice::Demo, None)
-            .unwrap();
-        assert!(!config.introspection && !config.playground);
+        assert!(parse_switch("maybe").is_err());
     }
 
     #[test]
     fn secrets_never_print() {
-        let config = args(&["--jwt-secret", &"p".repeat(40)])
-            .resolve(&remote(Some("k")), Some("tok-tok-tok-tok-tok-tok"))
-            .unwrap();
-        let shown = format!("{config:?}");
+        let secret = "p".repeat(40);
+        let auth = args(&with_scope(&[
+            "--jwt-secret",
+            Box::leak(secret.into_boxed_str()),
+        ]))
+        .resolve(KEY, Some("tok-tok-tok-tok-tok-tok"))
+        .unwrap();
+        let shown = format!("{auth:?}");
         assert!(
             !shown.contains("pppp") && !shown.contains("tok-tok"),
             "{shown}"

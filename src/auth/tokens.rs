@@ -7,7 +7,7 @@
 use sha2::{Digest, Sha256};
 use subtle::{Choice, ConstantTimeEq};
 
-use super::settings::Secret;
+use crate::secrets::Secret;
 
 /// The configured tokens, kept only as digests.
 pub struct StaticTokens {

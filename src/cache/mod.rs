@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 pub use seal::SealKey;
 use shared::Shared;
 
-use crate::upstream::{KeyId, RedisUrl};
+use crate::{redis::Redis, secrets::KeyId};
 
 /// The in-process cache's default ceiling.
 pub const DEFAULT_MAX_BYTES: u64 = 64 * 1024 * 1024;
@@ -98,14 +98,17 @@ impl std::fmt::Debug for Cache {
     }
 }
 
+impl CacheSettings {
+    /// Whether these settings ask for a cache at all.
+    pub fn is_on(&self) -> bool {
+        self.ttl.is_some_and(|t| !t.is_zero())
+    }
+}
+
 impl Cache {
-    /// The cache the settings ask for, second-level in `redis` (each call within
-    /// `redis_timeout`); `None` when the TTL is not set (or zero).
-    pub fn new(
-        settings: &CacheSettings,
-        redis: Option<&RedisUrl>,
-        redis_timeout: Duration,
-    ) -> Result<Option<Self>, String> {
+    /// The cache the settings ask for, second-level in `redis`; `None` when the TTL is not
+    /// set (or zero).
+    pub fn new(settings: &CacheSettings, redis: Option<&Redis>) -> Result<Option<Self>, String> {
         let Some(ttl) = settings.ttl.filter(|t| !t.is_zero()) else {
             return Ok(None);
         };
@@ -116,9 +119,7 @@ impl Cache {
             })
             .time_to_live(ttl)
             .build();
-        let shared = redis
-            .map(|url| Shared::new(url, ttl, redis_timeout))
-            .transpose()?;
+        let shared = redis.map(|redis| Shared::new(redis.clone(), ttl));
         Ok(Some(Self(Arc::new(Inner { ttl, local, shared }))))
     }
 
@@ -163,7 +164,7 @@ impl Cache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::upstream::ApiKey;
+    use crate::secrets::ApiKey;
 
     fn cache() -> Cache {
         Cache::new(
@@ -172,7 +173,6 @@ mod tests {
                 max_bytes: DEFAULT_MAX_BYTES,
             },
             None,
-            Duration::from_millis(50),
         )
         .unwrap()
         .unwrap()
@@ -210,7 +210,7 @@ mod tests {
 
     #[test]
     fn no_ttl_no_cache() {
-        let none = Cache::new(&CacheSettings::default(), None, Duration::from_millis(50));
+        let none = Cache::new(&CacheSettings::default(), None);
         assert!(none.unwrap().is_none());
     }
 }

@@ -11,7 +11,7 @@ use aes_gcm::{
 use hkdf::Hkdf;
 use sha2::Sha256;
 
-use crate::upstream::ApiKey;
+use crate::secrets::ApiKey;
 
 const NONCE_LEN: usize = 12;
 

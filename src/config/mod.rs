@@ -15,8 +15,8 @@ use simulate::parse_rate;
 pub use simulate::SimulateArgs;
 
 use crate::{
-    auth::AccessArgs,
-    http::{self, ServiceConfig},
+    auth::{AuthArgs, Serving},
+    http::{self, ExposureArgs, ServiceConfig},
     pagination::Limits,
     schema::QueryLimits,
     telemetry::LogFormat,
@@ -174,9 +174,13 @@ pub struct ServeArgs {
     #[arg(long, env = "UPSTREAM_MAX_BODY_BYTES", default_value_t = upstream::DEFAULT_MAX_BODY_BYTES)]
     pub upstream_max_body_bytes: usize,
 
-    /// Who may call, from where, and what is exposed (see [`crate::auth`]).
+    /// How callers authenticate (see [`crate::auth`]).
     #[command(flatten)]
-    pub access: AccessArgs,
+    pub auth: AuthArgs,
+
+    /// From which origins, and what is exposed (see [`crate::http::exposure`]).
+    #[command(flatten)]
+    pub exposure: ExposureArgs,
 
     /// Requests per second each upstream key may make, across every replica sharing
     /// `--redis-url` (ComplyCube: about 10 on a live key, 5 on a sandbox key). Off when unset.
@@ -205,7 +209,7 @@ pub struct ServeArgs {
     pub redis_url: Option<RedisUrl>,
 
     /// Longest any one Redis call may take before the fallback takes over.
-    #[arg(long, env = "REDIS_TIMEOUT", default_value_t = upstream::budget::DEFAULT_REDIS_TIMEOUT.into(), hide = true)]
+    #[arg(long, env = "REDIS_TIMEOUT", default_value_t = crate::redis::DEFAULT_REDIS_TIMEOUT.into(), hide = true)]
     pub redis_timeout: HumanDuration,
 
     /// After the shutdown signal, how long to keep serving with /readyz at 503 before
@@ -226,6 +230,18 @@ pub enum UpstreamChoice {
     },
 }
 
+impl UpstreamChoice {
+    /// What is served, as the gate's care depends on it.
+    pub fn serving(&self) -> Serving {
+        match self {
+            Self::Demo => Serving::Demo,
+            Self::Remote { api_key, .. } => Serving::Remote {
+                server_key: api_key.is_some(),
+            },
+        }
+    }
+}
+
 impl ServeArgs {
     /// Empty values count as unset, as `docker compose`'s `${KEY:-}` leaves them.
     /// Forwarding with no URL is ComplyCube's production API.
@@ -234,7 +250,7 @@ impl ServeArgs {
         let key = self.api_key.clone().filter(|k| !k.expose().is_empty());
         match (url, key) {
             // Forwarding callers' own keys means the real ComplyCube, not the demo.
-            (None, None) if !self.access.forward_authorization => UpstreamChoice::Demo,
+            (None, None) if !self.auth.forward_authorization => UpstreamChoice::Demo,
             (url, api_key) => UpstreamChoice::Remote {
                 base_url: url.unwrap_or_else(|| COMPLYCUBE_BASE_URL.to_owned()),
                 api_key,
@@ -268,13 +284,13 @@ impl ServeArgs {
                     burst: self.upstream_burst,
                     queue_timeout: self.upstream_queue_timeout.into(),
                     fallback_share: self.upstream_rate_fallback_share,
-                    redis_timeout: self.redis_timeout.into(),
                 },
                 // Empty counts as unset, as `docker compose`'s `${REDIS_URL:-}` leaves it.
                 redis_url: self
                     .redis_url
                     .clone()
                     .filter(|url| !url.expose().trim().is_empty()),
+                redis_timeout: self.redis_timeout.into(),
             },
             limits: Limits {
                 max_page_size: self.max_page_size,
@@ -289,7 +305,7 @@ impl ServeArgs {
             max_body_bytes: self.max_body_bytes,
             request_timeout: *self.request_timeout,
             max_upstream_calls: self.max_upstream_calls,
-            // Open until `serve` puts in what `AccessArgs::resolve` decided.
+            // Open until `serve` puts in what the flags' `resolve` decided.
             access: Default::default(),
             shutdown_delay: self.shutdown_delay.into(),
         }

@@ -12,6 +12,7 @@
 
 pub mod apq;
 pub mod cors;
+pub mod exposure;
 mod gate;
 mod graphiql;
 pub mod media;
@@ -35,12 +36,13 @@ use serde_json::json;
 use tokio::{net::TcpListener, time::Instant};
 use tracing::{field::Empty, Instrument};
 
+pub use self::exposure::{AccessConfig, ExposureArgs};
 use self::{
     graphiql::{graphiql, graphiql_asset, wants_html},
     media::{Answers, MediaType},
 };
 use crate::{
-    auth::{AccessConfig, Admission, Gate, Refusal},
+    auth::{Admission, Gate, Refusal},
     code::Code,
     executor::{Answer, Executor},
     loader::Loaders,

@@ -15,7 +15,8 @@
 //! | `upstream_rate_budget_refusals_total` | | upstream calls not sent: the key's rate budget had no slot in time |
 //! | `upstream_rate_budget_fallbacks_total` | | times Redis stopped answering and the rate budget fell back to this replica's share |
 //! | `upstream_rate_budget_mode` | `mode` | 1 for where slots are taken now: `local`, `redis` or `fallback` |
-//! | `cache_redis_outages_total` | | times the cache's Redis stopped answering (the in-process cache goes on) |
+//! | `redis_up` | | 1 while Redis (`--redis-url`) answers, 0 during an outage |
+//! | `redis_outages_total` | | times Redis stopped answering (the budget and the cache fell back) |
 //!
 //! The one thing to know: every label has a bounded set of values, and none ever holds a
 //! key, a token or an id. Operation names are the first [`MAX_OPERATION_NAMES`] distinct
@@ -264,9 +265,12 @@ pub fn rate_budget_mode(mode: &'static str) {
     }
 }
 
-/// The cache's Redis stopped answering.
-pub fn cache_redis_down() {
-    METRICS.cache_redis_outages.inc();
+/// Redis answers again (`true`), or an outage began (`false`, counted).
+pub fn redis_up(up: bool) {
+    METRICS.redis_up.set(i64::from(up));
+    if !up {
+        METRICS.redis_outages.inc();
+    }
 }
 
 const MODES: [&str; 3] = ["local", "redis", "fallback"];
@@ -314,7 +318,8 @@ struct Metrics {
     budget_refusals: Counter,
     budget_fallbacks: Counter,
     budget_mode: Family<Mode, Gauge>,
-    cache_redis_outages: Counter,
+    redis_up: Gauge,
+    redis_outages: Counter,
     graphql_requests: Family<GraphqlLabels, Counter>,
     graphql_duration: Histogram,
     in_flight: Gauge,
@@ -448,18 +453,25 @@ impl Metrics {
             "1 for where the rate budget takes slots now (local, redis or fallback)",
             budget_mode.clone(),
         );
-        let cache_redis_outages = Counter::default();
+        let redis_up = Gauge::default();
         registry.register(
-            "cache_redis_outages",
-            "Times the cache's Redis stopped answering (the in-process cache goes on)",
-            cache_redis_outages.clone(),
+            "redis_up",
+            "1 while Redis answers, 0 during an outage",
+            redis_up.clone(),
+        );
+        let redis_outages = Counter::default();
+        registry.register(
+            "redis_outages",
+            "Times Redis stopped answering (the rate budget and the cache fell back)",
+            redis_outages.clone(),
         );
         Self {
             registry,
             budget_refusals,
             budget_fallbacks,
             budget_mode,
-            cache_redis_outages,
+            redis_up,
+            redis_outages,
             graphql_requests,
             graphql_duration,
             in_flight,

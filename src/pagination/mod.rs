@@ -9,5 +9,5 @@ pub mod planner;
 pub mod window;
 
 pub use cursor::{CursorError, Scope};
-pub use planner::PageRequest;
-pub use window::{Anchored, ArgsError, Ask, Limits, RelayArgs, Window, WindowSpec};
+pub use planner::{PageRequest, Window};
+pub use window::{Anchored, ArgsError, Ask, Limits, RelayArgs, WindowSpec};

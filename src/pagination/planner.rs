@@ -15,10 +15,42 @@
 //! at forged far-apart offsets cannot make planning expensive. Pure integer code; property
 //! tests compare it with an exhaustive search.
 
-use super::window::Window;
-
-/// Upstream's largest `pageSize`.
+/// Upstream's largest `pageSize`: the one place the number is written.
 pub const MAX_UPSTREAM_PAGE_SIZE: u32 = 1000;
+
+/// Positions `[start, end)` of the newest-first list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Window {
+    pub start: u64,
+    pub end: u64,
+}
+
+impl Window {
+    pub fn new(start: u64, end: u64) -> Self {
+        Self {
+            start,
+            end: end.max(start),
+        }
+    }
+
+    pub fn len(&self) -> u64 {
+        self.end - self.start
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+
+    /// This window cut to a list of `total` items.
+    pub fn cut_to(&self, total: u64) -> Self {
+        Self::new(self.start.min(total), self.end.min(total))
+    }
+}
+
+/// Whether one upstream request can cover `window`.
+pub fn one_request_covers(window: Window) -> bool {
+    plan(&[window], MAX_UPSTREAM_PAGE_SIZE).len() <= 1
+}
 
 /// One upstream request: `page` is 1-based, `size` is `pageSize`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

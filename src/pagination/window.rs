@@ -9,37 +9,8 @@
 
 use super::{
     cursor::{self, Anchor, CursorError, Scope},
-    planner,
+    planner::{self, Window},
 };
-
-/// Positions `[start, end)` of the newest-first list.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Window {
-    pub start: u64,
-    pub end: u64,
-}
-
-impl Window {
-    pub fn new(start: u64, end: u64) -> Self {
-        Self {
-            start,
-            end: end.max(start),
-        }
-    }
-
-    pub fn len(&self) -> u64 {
-        self.end - self.start
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.start == self.end
-    }
-
-    /// This window cut to a list of `total` items.
-    pub fn cut_to(&self, total: u64) -> Self {
-        Self::new(self.start.min(total), self.end.min(total))
-    }
-}
 
 /// A window as far as it can be known before the list's length is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -96,7 +67,7 @@ impl WindowSpec {
                 }
                 (_, Some(f)) => {
                     let whole = Window::new(from, f);
-                    if planner::plan(&[whole], planner::MAX_UPSTREAM_PAGE_SIZE).len() <= 1 {
+                    if planner::one_request_covers(whole) {
                         Some(whole)
                     } else {
                         Some(Window::new(f.saturating_sub(last).max(from), f))
@@ -124,7 +95,7 @@ impl Limits {
         max_page_size: 100,
     };
     /// No configuration may raise the maximum beyond one upstream page.
-    pub const CEILING: u32 = 1000;
+    pub const CEILING: u32 = planner::MAX_UPSTREAM_PAGE_SIZE;
 }
 
 /// The Relay pagination arguments as they arrive.

@@ -15,9 +15,9 @@ use super::{
     connection_cost,
     details::{ClientType, CompanyDetails, PersonDetails},
     error::{data, error, upstream_error, FieldResult},
-    node::{global_id, Kind},
-    query::LivePhotoFilter,
-    scalars::{Date, DateTime},
+    filter::LivePhotoFilter,
+    global_id::{global_id, Kind},
+    scalars::{upstream_day, Date, DateTime},
 };
 use crate::{
     auth::Caller,
@@ -256,17 +256,4 @@ impl Immediate for Client {
     fn waits(field: &str) -> bool {
         !matches!(field, "id" | "complyCubeId")
     }
-}
-
-/// A day ComplyCube sent, as a `Date`; one that is no day is ComplyCube's error.
-pub(super) fn upstream_day(text: Option<&str>) -> FieldResult<Option<Date>> {
-    text.map(|t| {
-        Date::from_upstream(t).map_err(|why| {
-            error(
-                Code::UpstreamError,
-                format!("ComplyCube sent a date that is not one: {why}"),
-            )
-        })
-    })
-    .transpose()
 }

@@ -7,7 +7,10 @@ use std::sync::Arc;
 
 use async_graphql::{Enum, Object};
 
-use super::{client::upstream_day, error::FieldResult, scalars::Date};
+use super::{
+    error::FieldResult,
+    scalars::{upstream_day, Date},
+};
 use crate::{executor::Immediate, upstream::ClientDetails};
 
 /// What kind of entity a client is.

@@ -24,7 +24,7 @@ use async_graphql::{
 };
 use serde_json::json;
 
-use super::{builder, executor, node::global_id, NodeKind, QueryLimits};
+use super::{builder, executor, global_id, NodeKind, QueryLimits};
 use crate::{
     auth::Caller,
     executor::shape::testing::async_graphql_only,

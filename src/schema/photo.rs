@@ -12,7 +12,7 @@ use async_graphql::{Context, Object, ID};
 use super::{
     client::Client,
     error::{data, error, upstream_error, FieldResult},
-    node::{global_id, Kind},
+    global_id::{global_id, Kind},
     scalars::DateTime,
 };
 use crate::{

@@ -10,7 +10,8 @@
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
 use chrono::{DateTime as ChronoDateTime, NaiveDate, Utc};
 
-use crate::upstream;
+use super::error::{error, FieldResult};
+use crate::{code::Code, upstream};
 
 /// Whether `value` is an input the scalar `name` accepts, and why not; `None` when this
 /// schema has no scalar of that name. The executor checks variables and literal arguments
@@ -103,6 +104,19 @@ impl ScalarType for Date {
     fn to_value(&self) -> Value {
         Value::String(self.0.format("%Y-%m-%d").to_string())
     }
+}
+
+/// A day ComplyCube sent, as a `Date`; one that is no day is ComplyCube's error.
+pub(super) fn upstream_day(text: Option<&str>) -> FieldResult<Option<Date>> {
+    text.map(|t| {
+        Date::from_upstream(t).map_err(|why| {
+            error(
+                Code::UpstreamError,
+                format!("ComplyCube sent a date that is not one: {why}"),
+            )
+        })
+    })
+    .transpose()
 }
 
 #[cfg(test)]

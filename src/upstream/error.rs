@@ -89,13 +89,7 @@ impl Error {
     /// The same error with every occurrence of the key replaced: an upstream that echoes
     /// the `Authorization` header (or a body quoting it) must not carry it to a caller.
     pub(super) fn redact(self, key: &ApiKey) -> Self {
-        let scrub = |text: String| {
-            if key.0.is_empty() || !text.contains(&key.0) {
-                text
-            } else {
-                text.replace(&key.0, "<redacted>")
-            }
-        };
+        let scrub = |text: String| key.scrub(&text);
         match self {
             Self::Status {
                 status,

@@ -27,7 +27,11 @@ use tokio::sync::Semaphore;
 
 pub use budget::{BudgetMode, RateBudget, RateBudgetSettings};
 
-use crate::cache::{self, Cache, CacheSettings, SealKey};
+pub use crate::secrets::{redacted_url, ApiKey, KeyId, RedisUrl};
+use crate::{
+    cache::{self, Cache, CacheSettings, SealKey},
+    redis::Redis,
+};
 
 pub use endpoints::Endpoint;
 pub use error::{whole_seconds_up, Error};
@@ -38,79 +42,6 @@ pub use wire::{
     millis_rfc3339, ClientDetails, CompanyDetails, ErrorBody, LivePhoto, LivePhotoDownload,
     LivePhotoPage, PersonDetails,
 };
-
-/// The ComplyCube API key. `Debug` and `Display` never show it; the only way out is the
-/// `Authorization` header built in [`Upstream::new`], which is marked sensitive.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ApiKey(String);
-
-impl ApiKey {
-    pub fn new(key: impl Into<String>) -> Self {
-        Self(key.into())
-    }
-
-    /// The key itself, for the one place that must hand it on (the simulator's check).
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    fn header_value(&self) -> Option<HeaderValue> {
-        let mut value = HeaderValue::from_str(&self.0).ok()?;
-        value.set_sensitive(true);
-        Some(value)
-    }
-}
-
-impl fmt::Debug for ApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ApiKey(<redacted>)")
-    }
-}
-
-impl fmt::Display for ApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-impl std::str::FromStr for ApiKey {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(Self::new(s))
-    }
-}
-
-/// A stand-in for an API key where one must be named (rate budgets, cache entries, Redis
-/// keys): a SHA-256 of the key, never the key itself. Requests without a key share one.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct KeyId([u8; 32]);
-
-impl KeyId {
-    pub fn of(key: Option<&ApiKey>) -> Self {
-        use sha2::{Digest, Sha256};
-        let mut hash = Sha256::new();
-        hash.update(b"complycube-graphql/key-id/v1\0");
-        if let Some(key) = key {
-            hash.update(key.expose().as_bytes());
-        }
-        Self(hash.finalize().into())
-    }
-
-    pub fn as_bytes(&self) -> &[u8; 32] {
-        &self.0
-    }
-
-    /// The first 16 hex digits: enough to tell keys apart in Redis key names and logs.
-    pub fn short_hex(&self) -> String {
-        self.0[..8].iter().map(|b| format!("{b:02x}")).collect()
-    }
-}
-
-impl fmt::Debug for KeyId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "KeyId({})", self.short_hex())
-    }
-}
 
 /// ComplyCube ids are 24 hex digits; this leaves room without inviting abuse.
 pub const MAX_ID_LEN: usize = 128;
@@ -225,9 +156,10 @@ pub struct UpstreamSettings {
     pub cache: CacheSettings,
     /// Requests per second per upstream key, spent deliberately (off by default).
     pub rate_budget: RateBudgetSettings,
-    /// Redis, shared by every replica: the rate budget lives there when set (and the
-    /// response cache may use it too).
+    /// Redis, shared by every replica: the rate budget and the cache live there when set.
     pub redis_url: Option<RedisUrl>,
+    /// The longest any one Redis call may take before the budget and the cache fall back.
+    pub redis_timeout: Duration,
 }
 
 /// Upstream requests in flight at once, by default: enough for the different clients of
@@ -266,6 +198,7 @@ impl UpstreamSettings {
             },
             rate_budget: RateBudgetSettings::default(),
             redis_url: None,
+            redis_timeout: crate::redis::DEFAULT_REDIS_TIMEOUT,
         }
     }
 }
@@ -335,6 +268,12 @@ impl Upstream {
         }
         let list_url =
             reqwest::Url::parse(&format!("{base}/livePhotos")).map_err(|e| not_a_url(&e))?;
+        // One Redis for the budget and the cache, made only when one of them is on.
+        let wants_redis = settings.rate_budget.rate.is_some() || settings.cache.is_on();
+        let redis = match &settings.redis_url {
+            Some(url) if wants_redis => Some(Redis::new(url, settings.redis_timeout)?),
+            _ => None,
+        };
         Ok(Self {
             http,
             base: url,
@@ -343,17 +282,12 @@ impl Upstream {
             key: settings.api_key.clone(),
             key_id: KeyId::of(settings.api_key.as_ref()),
             seal: SealKey::derive(settings.api_key.as_ref()),
-            cache: Cache::new(
-                &settings.cache,
-                settings.redis_url.as_ref(),
-                settings.rate_budget.redis_timeout,
-            )?,
+            cache: Cache::new(&settings.cache, redis.as_ref())?,
             permits: Arc::new(Semaphore::new(settings.max_concurrency.max(1))),
             max_body_bytes: settings.max_body_bytes,
             max_download_bytes: settings.max_download_bytes,
             retry: settings.retry.clone(),
-            budget: RateBudget::new(&settings.rate_budget, settings.redis_url.as_ref())?
-                .map(Arc::new),
+            budget: RateBudget::new(&settings.rate_budget, redis.as_ref())?.map(Arc::new),
         })
     }
 
@@ -389,60 +323,6 @@ impl Upstream {
     }
 }
 
-/// A Redis URL (`redis://[user:password@]host:port[/db]`). `Debug` and `Display` show it
-/// with any `user:password@` part masked ([`redacted_url`]); [`RedisUrl::expose`] is for
-/// the one place that connects.
-#[derive(Clone, PartialEq, Eq)]
-pub struct RedisUrl(String);
-
-impl RedisUrl {
-    pub fn new(url: impl Into<String>) -> Self {
-        Self(url.into())
-    }
-
-    /// The URL itself, password and all: only to connect.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for RedisUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "RedisUrl({})", redacted_url(&self.0))
-    }
-}
-
-impl fmt::Display for RedisUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&redacted_url(&self.0))
-    }
-}
-
-impl std::str::FromStr for RedisUrl {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(Self::new(s))
-    }
-}
-
-/// A URL fit for a log line: any `user:password@` part replaced, and the query (where
-/// some clients, Redis's among them, read `?user=&pass=`) left out.
-pub fn redacted_url(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(mut parsed) => {
-            if !parsed.username().is_empty() || parsed.password().is_some() {
-                let _ = parsed.set_username("***");
-                let _ = parsed.set_password(None);
-            }
-            if parsed.query().is_some() {
-                parsed.set_query(Some("***"));
-            }
-            parsed.to_string()
-        }
-        Err(_) => "<not a URL>".to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -450,7 +330,6 @@ mod tests {
     #[test]
     fn api_key_never_prints() {
         let key = ApiKey::new("live_secret_123");
-        assert!(!format!("{key:?} {key}").contains("secret"));
         let settings = UpstreamSettings::new("http://x/v1", Some(key));
         assert!(!format!("{settings:?}").contains("secret"));
         let upstream = Upstream::new(&settings).unwrap();
@@ -463,18 +342,6 @@ mod tests {
         assert!(bad.contains("is not a URL"), "{bad}");
         let ftp = Upstream::new(&UpstreamSettings::new("ftp://x/v1", None)).unwrap_err();
         assert!(ftp.contains("not http"), "{ftp}");
-        assert_eq!(
-            redacted_url("https://user:sk_live_1@api.example/v1"),
-            "https://***@api.example/v1"
-        );
-        assert_eq!(
-            redacted_url("http://127.0.0.1:1/v1"),
-            "http://127.0.0.1:1/v1"
-        );
-        assert_eq!(
-            redacted_url("redis+unix:///run/redis.sock?user=u&pass=S3cret"),
-            "redis+unix:///run/redis.sock?***"
-        );
     }
 
     #[test]
@@ -501,15 +368,6 @@ mod tests {
         let error = Upstream::new(&bad).unwrap_err();
         assert!(error.contains("Redis URL"), "{error}");
         assert!(!error.contains("hunter2"), "{error}");
-    }
-
-    #[test]
-    fn key_ids_tell_keys_apart_and_never_show_them() {
-        let a = KeyId::of(Some(&ApiKey::new("live_secret_a")));
-        assert_ne!(a, KeyId::of(Some(&ApiKey::new("live_secret_b"))));
-        assert_ne!(a, KeyId::of(None));
-        assert_eq!(a, KeyId::of(Some(&ApiKey::new("live_secret_a"))));
-        assert!(!format!("{a:?} {}", a.short_hex()).contains("secret"));
     }
 
     #[test]

@@ -21,11 +21,14 @@ fn total_of(id: &str) -> Value {
     json!({ "query": TOTAL, "variables": { "id": id } })
 }
 
-/// A service demanding static tokens and HS256 JWTs, and JWKS keys when `jwks` is given.
+/// A service demanding static tokens and HS256 JWTs, and JWKS keys when `jwks` is given;
+/// a JWT without `client_ids` reads every client here (`--jwt-unscoped-full-access`), unless
+/// `configure` says otherwise.
 async fn gated(jwks: Option<&JwksServer>, configure: impl FnOnce(&mut JwtSettings)) -> TestApp {
     let mut jwt = JwtSettings {
         secret: Some(Secret::new(SECRET)),
         jwks_url: jwks.map(JwksServer::url),
+        unscoped_full_access: true,
         ..JwtSettings::new()
     };
     configure(&mut jwt);
@@ -333,6 +336,7 @@ async fn forged_tokens_are_refused() {
             tokens: vec![],
             jwt: Some(JwtSettings {
                 jwks_url: Some(jwks.url()),
+                unscoped_full_access: true,
                 ..JwtSettings::new()
             }),
         })
@@ -524,4 +528,41 @@ async fn refusals_are_counted_by_reason() {
         let moved = sample(&after, &series(reason)) - sample(&before, &series(reason));
         assert!(moved >= 1.0, "{reason}: {moved}");
     }
+}
+
+#[tokio::test]
+async fn by_default_a_jwt_without_client_ids_reads_no_client_and_costs_no_call() {
+    let app = gated(None, |jwt| jwt.unscoped_full_access = false).await;
+    let unscoped = bearer(&hs256(SECRET.as_bytes(), &claims(json!({}))));
+    let answer = post_as(&app, Some(&unscoped), total_of(THREE)).await;
+    assert_eq!(answer.status, 200, "admitted: the token is valid");
+    assert_eq!(codes(&answer.body), ["FORBIDDEN"], "{}", answer.body);
+    assert_eq!(app.calls(), 0);
+    // A static token is not a JWT: it keeps its full access.
+    assert_total(
+        &post_as(&app, Some(&bearer(STATIC_TOKEN)), total_of(THREE)).await,
+        3,
+    );
+}
+
+#[tokio::test]
+async fn a_jwt_that_lives_too_long_is_refused() {
+    let app = gated(None, |_| {}).await;
+    let forever = hs256(
+        SECRET.as_bytes(),
+        &claims(json!({ "exp": 253_402_300_799u64 })),
+    );
+    assert_refused(
+        &post_as(&app, Some(&bearer(&forever)), total_of(THREE)).await,
+        "year 9999",
+    );
+    let later = hs256(
+        SECRET.as_bytes(),
+        &claims(json!({ "iat": now() + 3600, "exp": now() + 7200 })),
+    );
+    assert_refused(
+        &post_as(&app, Some(&bearer(&later)), total_of(THREE)).await,
+        "issued later",
+    );
+    assert_eq!(app.calls(), 0);
 }

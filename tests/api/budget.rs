@@ -15,10 +15,11 @@ use std::{
 };
 
 use complycube_graphql::{
+    redis::{Redis, DEFAULT_REDIS_TIMEOUT},
     simulator::{Simulator, SimulatorSettings, JITTER_ALLOWANCE},
     upstream::{
-        budget::REDIS_KEY_PREFIX, ApiKey, BudgetMode, KeyId, PhotoId, RateBudget,
-        RateBudgetSettings, RedisUrl, Session, Upstream, UpstreamSettings,
+        budget::redis_key, ApiKey, BudgetMode, KeyId, PhotoId, RateBudget, RateBudgetSettings,
+        RedisUrl, Session, Upstream, UpstreamSettings,
     },
     ServiceConfig,
 };
@@ -464,7 +465,7 @@ fn redis_budget(redis: &RedisServer, rate: f64) -> RateBudget {
             rate: Some(rate),
             ..RateBudgetSettings::default()
         },
-        Some(&RedisUrl::new(redis.url())),
+        Some(&Redis::new(&RedisUrl::new(redis.url()), DEFAULT_REDIS_TIMEOUT).unwrap()),
     )
     .unwrap()
     .unwrap()
@@ -564,7 +565,7 @@ async fn a_redis_that_accepts_and_never_answers_costs_a_call_at_most_the_redis_t
             rate: Some(1000.0),
             ..RateBudgetSettings::default()
         },
-        Some(&RedisUrl::new(url)),
+        Some(&Redis::new(&RedisUrl::new(url), DEFAULT_REDIS_TIMEOUT).unwrap()),
     )
     .unwrap()
     .unwrap();
@@ -597,7 +598,7 @@ async fn redis_holds_a_hash_of_the_key_never_the_key() {
         .unwrap();
     assert_eq!(
         names,
-        [format!("{REDIS_KEY_PREFIX}{}", key.short_hex())],
+        [redis_key(key)],
         "one budget, named by the key's hash"
     );
     let value: String = ::redis::cmd("GET")
@@ -663,7 +664,7 @@ async fn back_on_redis_a_replica_gives_no_slot_before_those_it_booked_alone() {
                 queue_timeout: Duration::from_secs(3),
                 ..RateBudgetSettings::default()
             },
-            Some(&RedisUrl::new(redis.url())),
+            Some(&Redis::new(&RedisUrl::new(redis.url()), DEFAULT_REDIS_TIMEOUT).unwrap()),
         )
         .unwrap()
         .unwrap(),
@@ -763,10 +764,15 @@ async fn a_far_redis_is_used_once_connected_although_connecting_takes_longer_tha
     let budget = RateBudget::new(
         &RateBudgetSettings {
             rate: Some(1000.0),
-            redis_timeout: Duration::from_millis(150),
             ..RateBudgetSettings::default()
         },
-        Some(&RedisUrl::new(format!("redis://{proxy}/"))),
+        Some(
+            &Redis::new(
+                &RedisUrl::new(format!("redis://{proxy}/")),
+                Duration::from_millis(150),
+            )
+            .unwrap(),
+        ),
     )
     .unwrap()
     .unwrap();

@@ -15,11 +15,11 @@
 //! Both are GCRA with reservations: a call learns its slot up front and sleeps until it,
 //! or is refused without taking anything.
 //!
-//! When Redis fails (no connection, an error, no answer within 50 ms), the replica does
-//! not fail open: it switches to a local limiter at a conservative share of the rate
-//! (`--upstream-rate-fallback-share`, 0.5: two replicas together stay at the plan's rate),
-//! logs a warning once per outage, counts it, and tries Redis again at most once a second
-//! (one request's call is the probe). Handovers are careful both ways:
+//! When Redis fails (no connection, an error, no answer within 50 ms: [`crate::redis`]
+//! keeps the outage, logs it once and lets one call a second probe), the replica does not
+//! fail open: it switches to a local limiter at a conservative share of the rate
+//! (`--upstream-rate-fallback-share`, 0.5: two replicas together stay at the plan's rate).
+//! Handovers are careful both ways:
 //!
 //! - into the fallback, a key's local bucket starts full at the latest slot Redis said
 //!   was booked for it, so slots taken through Redis and not yet used are not spent twice;
@@ -46,12 +46,13 @@ use std::{
 
 use tokio::time::Instant;
 
-pub use self::redis::KEY_PREFIX as REDIS_KEY_PREFIX;
+pub use self::redis::redis_key;
 use self::{
     local::{Gcra, LocalLimiter},
     redis::RedisGcra,
 };
-use super::{Error, KeyId, RedisUrl};
+use super::{Error, KeyId};
+use crate::redis::Redis;
 
 /// ComplyCube's documented rate on a live key, in requests per second.
 pub const LIVE_KEY_RATE: f64 = 10.0;
@@ -63,11 +64,6 @@ pub const DEFAULT_QUEUE_TIMEOUT: Duration = Duration::from_secs(2);
 /// The share of the rate a replica spends alone while Redis is unreachable: with two
 /// replicas, together exactly the plan's rate; with more, under it by less than a 429 retry.
 pub const DEFAULT_FALLBACK_SHARE: f64 = 0.5;
-/// The longest any one Redis call may take: a loopback or same-zone round trip is well
-/// under a millisecond, so this only ever cuts off a Redis that is down or stuck.
-pub const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_millis(50);
-/// How often a replica in fallback tries Redis again (one request's call is the probe).
-pub const PROBE_EVERY: Duration = Duration::from_secs(1);
 
 /// Settings of the rate budget. Off unless [`rate`](Self::rate) is set.
 #[derive(Clone, Debug, PartialEq)]
@@ -81,8 +77,6 @@ pub struct RateBudgetSettings {
     pub queue_timeout: Duration,
     /// The share of the rate one replica uses alone while Redis is unreachable, in (0, 1].
     pub fallback_share: f64,
-    /// The longest any one Redis call may take before the fallback takes over.
-    pub redis_timeout: Duration,
 }
 
 impl Default for RateBudgetSettings {
@@ -92,7 +86,6 @@ impl Default for RateBudgetSettings {
             burst: None,
             queue_timeout: DEFAULT_QUEUE_TIMEOUT,
             fallback_share: DEFAULT_FALLBACK_SHARE,
-            redis_timeout: DEFAULT_REDIS_TIMEOUT,
         }
     }
 }
@@ -151,11 +144,11 @@ impl fmt::Debug for RateBudget {
 }
 
 impl RateBudget {
-    /// The budget `settings` ask for, in Redis when `redis_url` is set; `None` when no rate
-    /// is set. The error when a setting is out of range or the URL unusable.
+    /// The budget `settings` ask for, in `redis` when given; `None` when no rate is set. The
+    /// error when a setting is out of range.
     pub fn new(
         settings: &RateBudgetSettings,
-        redis_url: Option<&RedisUrl>,
+        redis: Option<&Redis>,
     ) -> Result<Option<Self>, String> {
         let Some(rate) = settings.rate else {
             return Ok(None);
@@ -172,25 +165,18 @@ impl RateBudget {
             ));
         }
         let gcra = Gcra::new(rate, settings.burst());
-        crate::metrics::rate_budget_mode(if redis_url.is_some() {
-            "redis"
-        } else {
-            "local"
-        });
-        let place = match redis_url {
+        crate::metrics::rate_budget_mode(if redis.is_some() { "redis" } else { "local" });
+        let place = match redis {
             None => Place::Local(LocalLimiter::new(gcra)),
-            Some(url) => Place::Shared(Box::new(Shared {
-                redis: RedisGcra::new(url, settings.redis_timeout)?,
-                url: url.to_string(),
+            Some(redis) => Place::Shared(Box::new(Shared {
+                redis: RedisGcra::new(redis.clone()),
                 gcra,
                 fallback: LocalLimiter::new(Gcra::new(
                     rate * share,
                     (f64::from(gcra.burst) * share).floor() as u32,
                 )),
                 booked: Mutex::new(HashMap::new()),
-                down: AtomicBool::new(false),
-                start: Instant::now(),
-                next_probe_ms: AtomicU64::new(0),
+                fallen_back: AtomicBool::new(false),
                 outages: AtomicU64::new(0),
             })),
         };
@@ -198,7 +184,7 @@ impl RateBudget {
             rate,
             burst = gcra.burst,
             queue_timeout = %humantime::format_duration(settings.queue_timeout),
-            shared_through = %redis_url.map_or("nothing (this replica alone)".to_owned(), |url| url.to_string()),
+            shared_through = %redis.map_or("nothing (this replica alone)".to_owned(), |r| format!("{r:?}")),
             fallback_share = share,
             "upstream rate budget per key",
         );
@@ -219,7 +205,9 @@ impl RateBudget {
     pub fn mode(&self) -> BudgetMode {
         match &self.place {
             Place::Local(_) => BudgetMode::Local,
-            Place::Shared(shared) if shared.down.load(Ordering::SeqCst) => BudgetMode::Fallback,
+            Place::Shared(shared) if shared.fallen_back.load(Ordering::SeqCst) => {
+                BudgetMode::Fallback
+            }
             Place::Shared(_) => BudgetMode::Redis,
         }
     }
@@ -265,8 +253,6 @@ impl RateBudget {
 /// The budget in Redis, and the fallback beside it.
 struct Shared {
     redis: RedisGcra,
-    /// For log lines: the password masked.
-    url: String,
     gcra: Gcra,
     /// This replica's share of the rate (and of the burst, at least 1), for outages.
     fallback: LocalLimiter,
@@ -274,18 +260,15 @@ struct Shared {
     /// key's fallback bucket starts.
     booked: Mutex<HashMap<KeyId, Instant>>,
     /// Whether the fallback is in force.
-    down: AtomicBool,
-    /// The origin of `next_probe_ms`.
-    start: Instant,
-    /// When (ms after `start`) the next probe of Redis is due, while `down`.
-    next_probe_ms: AtomicU64,
+    fallen_back: AtomicBool,
+    /// Times the fallback took over.
     outages: AtomicU64,
 }
 
 impl Shared {
     async fn reserve(&self, key: KeyId, wait_until: Instant) -> Result<Instant, Duration> {
         let now = Instant::now();
-        if self.redis_turn(now) {
+        if self.redis.redis().turn() {
             let floor = self
                 .fallback
                 .horizon(key, now)
@@ -296,7 +279,7 @@ impl Shared {
                     // Redis read its clock between sending and now: counting from now is
                     // never early.
                     let heard = Instant::now();
-                    self.up();
+                    self.back_on_redis();
                     self.note_booked(key, heard + reply.booked);
                     return if reply.allowed {
                         Ok(heard + reply.wait)
@@ -304,7 +287,7 @@ impl Shared {
                         Err(reply.wait)
                     };
                 }
-                Err(error) => self.down(&error),
+                Err(_) => self.fall_back(),
             }
         }
         let now = Instant::now();
@@ -312,50 +295,23 @@ impl Shared {
         self.fallback.reserve(key, now, wait_until, booked)
     }
 
-    /// Whether this call goes to Redis: always while it answers; during an outage, one
-    /// call per [`PROBE_EVERY`].
-    fn redis_turn(&self, now: Instant) -> bool {
-        if !self.down.load(Ordering::SeqCst) {
-            return true;
-        }
-        let now_ms = self.ms(now);
-        let due = self.next_probe_ms.load(Ordering::SeqCst);
-        now_ms >= due
-            && self
-                .next_probe_ms
-                .compare_exchange(
-                    due,
-                    now_ms + PROBE_EVERY.as_millis() as u64,
-                    Ordering::SeqCst,
-                    Ordering::SeqCst,
-                )
-                .is_ok()
-    }
-
-    fn down(&self, error: &str) {
-        let now_ms = self.ms(Instant::now());
-        self.next_probe_ms
-            .store(now_ms + PROBE_EVERY.as_millis() as u64, Ordering::SeqCst);
-        if !self.down.swap(true, Ordering::SeqCst) {
+    /// Redis did not answer (the Redis module logs the outage): this replica's share now.
+    fn fall_back(&self) {
+        if !self.fallen_back.swap(true, Ordering::SeqCst) {
             self.outages.fetch_add(1, Ordering::Relaxed);
             crate::metrics::rate_budget_fell_back();
             crate::metrics::rate_budget_mode("fallback");
-            tracing::warn!(
-                redis = %self.url,
-                %error,
+            tracing::info!(
                 fallback_rate = self.fallback.gcra().interval.as_secs_f64().recip(),
-                "Redis did not answer: the upstream rate budget falls back to this replica's share of the rate until it does",
+                "the upstream rate budget runs on this replica's share of the rate",
             );
         }
     }
 
-    fn up(&self) {
-        if self.down.swap(false, Ordering::SeqCst) {
+    fn back_on_redis(&self) {
+        if self.fallen_back.swap(false, Ordering::SeqCst) {
             crate::metrics::rate_budget_mode("redis");
-            tracing::info!(
-                redis = %self.url,
-                "Redis answers again: the upstream rate budget is shared again"
-            );
+            tracing::info!("the upstream rate budget is shared through Redis again");
         }
     }
 
@@ -374,9 +330,5 @@ impl Shared {
     fn booked_until(&self, key: KeyId, now: Instant) -> Option<Instant> {
         let booked = self.booked.lock().unwrap_or_else(PoisonError::into_inner);
         booked.get(&key).copied().filter(|until| *until > now)
-    }
-
-    fn ms(&self, at: Instant) -> u64 {
-        at.saturating_duration_since(self.start).as_millis() as u64
     }
 }
