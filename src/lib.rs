@@ -35,6 +35,7 @@ pub mod compat;
 pub mod config;
 pub mod executor;
 pub mod http;
+pub mod images;
 pub mod loader;
 pub mod metrics;
 pub mod pagination;

@@ -44,6 +44,8 @@ pub enum Kind {
     Photo,
     Client,
     Download,
+    /// An image as `GET /images/…` serves it: an original or a thumbnail, raw bytes.
+    Image,
 }
 
 impl Kind {
@@ -53,6 +55,7 @@ impl Kind {
             Self::Photo => b"photo",
             Self::Client => b"client",
             Self::Download => b"download",
+            Self::Image => b"image",
         }
     }
 }
@@ -139,6 +142,27 @@ impl Cache {
             }
         };
         serde_json::from_slice(&bytes).ok()
+    }
+
+    /// The raw bytes cached under `key`, if any (images: no JSON around them).
+    pub async fn get_bytes(&self, key: EntryKey, seal: &SealKey) -> Option<Arc<[u8]>> {
+        match self.0.local.get(&key).await {
+            Some(bytes) => Some(bytes),
+            None => {
+                let shared = self.0.shared.as_ref()?;
+                let bytes: Arc<[u8]> = shared.get(&key, seal).await?.into();
+                self.0.local.insert(key, bytes.clone()).await;
+                Some(bytes)
+            }
+        }
+    }
+
+    /// Caches raw `bytes` under `key`, here and in Redis (where large entries are not sent).
+    pub async fn put_bytes(&self, key: EntryKey, seal: &SealKey, bytes: Arc<[u8]>) {
+        if let Some(shared) = &self.0.shared {
+            shared.put(&key, seal, &bytes).await;
+        }
+        self.0.local.insert(key, bytes).await;
     }
 
     /// Caches `value` under `key`, here and in Redis.

@@ -17,8 +17,10 @@ pub use simulate::SimulateArgs;
 use crate::{
     auth::{AuthArgs, Serving},
     http::{self, ExposureArgs, ServiceConfig},
+    images::{self, ImageSettings, ImageUrlSettings},
     pagination::Limits,
     schema::QueryLimits,
+    secrets::Secret,
     telemetry::LogFormat,
     upstream::{
         self, budget::DEFAULT_FALLBACK_SHARE, ApiKey, RateBudgetSettings, RedisUrl, RetryPolicy,
@@ -212,6 +214,31 @@ pub struct ServeArgs {
     #[arg(long, env = "REDIS_TIMEOUT", default_value_t = crate::redis::DEFAULT_REDIS_TIMEOUT.into(), hide = true)]
     pub redis_timeout: HumanDuration,
 
+    /// How long an `imageUrl` holds (e.g. `5m`).
+    #[arg(long, env = "IMAGE_URL_TTL", default_value_t = images::DEFAULT_IMAGE_URL_TTL.into())]
+    pub image_url_ttl: HumanDuration,
+
+    /// The secret that signs image URLs (at least 32 bytes, the same on every replica; a
+    /// second, comma-separated, still verifies, for rotation). Default: derived from the API
+    /// key; required in forwarding mode.
+    #[arg(
+        long,
+        env = "IMAGE_URL_SECRET",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub image_url_secret: Vec<Secret>,
+
+    /// The origin image URLs are built on (e.g. `https://kyc-graphql.example.com`);
+    /// root-relative (`/images/...`) when unset. Never taken from a request's `Host`.
+    #[arg(long, env = "PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Images held at once by `/images/...` (upstream fetch to last byte sent); more wait.
+    #[arg(long, env = "IMAGE_CONCURRENCY", default_value_t = images::DEFAULT_CONCURRENCY as u32,
+          value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub image_concurrency: u32,
+
     /// After the shutdown signal, how long to keep serving with /readyz at 503 before
     /// draining, so load balancers stop sending first (e.g. `5s` behind Kubernetes).
     #[arg(long, env = "SHUTDOWN_DELAY", default_value_t = http::DEFAULT_SHUTDOWN_DELAY.into())]
@@ -308,6 +335,20 @@ impl ServeArgs {
             // Open until `serve` puts in what the flags' `resolve` decided.
             access: Default::default(),
             shutdown_delay: self.shutdown_delay.into(),
+            images: ImageSettings {
+                urls: ImageUrlSettings {
+                    secrets: self
+                        .image_url_secret
+                        .iter()
+                        .filter(|s| !s.expose().trim().is_empty())
+                        .cloned()
+                        .collect(),
+                    ttl: *self.image_url_ttl,
+                    public_url: self.public_url.clone().filter(|u| !u.trim().is_empty()),
+                },
+                concurrency: self.image_concurrency as usize,
+                ..ImageSettings::default()
+            },
         }
     }
 }

@@ -6,7 +6,7 @@ use std::{net::SocketAddr, time::Duration};
 use clap::Args;
 
 use crate::{
-    simulator::{Fault, Mangle, SimulatorSettings},
+    simulator::{images::ImageSize, Fault, Mangle, SimulatorSettings},
     upstream::ApiKey,
 };
 
@@ -65,6 +65,11 @@ pub struct SimulateArgs {
     /// per key: about 10 live, 5 sandbox); beyond it, 429 `rate_limit_exceeded`.
     #[arg(long, env = "SIMULATOR_RATE_LIMIT", value_parser = parse_rate)]
     pub rate_limit: Option<f64>,
+
+    /// How heavy the downloadable images are: `small` (96x96, a few KB) or `real` (what
+    /// ComplyCube accepts for a selfie: 34 KB to 4 MB, deterministic per photo).
+    #[arg(long, env = "SIMULATOR_IMAGE_SIZE", value_enum, default_value_t = ImageSize::Small)]
+    pub image_size: ImageSize,
 }
 
 pub(super) fn parse_rate(text: &str) -> Result<f64, String> {
@@ -127,6 +132,7 @@ impl SimulateArgs {
             faults,
             churn_every: self.churn_every,
             rate_limit: self.rate_limit,
+            image_size: self.image_size,
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod cors;
 pub mod exposure;
 mod gate;
 mod graphiql;
+mod images;
 pub mod media;
 mod ops;
 pub mod request_id;
@@ -42,9 +43,10 @@ use self::{
     media::{Answers, MediaType},
 };
 use crate::{
-    auth::{Admission, Gate, Refusal},
+    auth::{Admission, Authentication, Gate, Refusal},
     code::Code,
     executor::{Answer, Executor},
+    images::{urls::Fallback, ImageSettings, ImageUrls, Images},
     loader::Loaders,
     metrics,
     pagination::Limits,
@@ -71,6 +73,8 @@ pub struct ServiceConfig {
     /// Time between the shutdown signal (when `/readyz` turns 503) and the end of
     /// accepting connections, so that load balancers stop sending first.
     pub shutdown_delay: Duration,
+    /// Signed image URLs and what `/images/…` serves.
+    pub images: ImageSettings,
 }
 
 /// Operations in one JSON-array batch, by default: a frontend batches the handful of
@@ -112,6 +116,7 @@ impl ServiceConfig {
             max_upstream_calls: DEFAULT_MAX_UPSTREAM_CALLS,
             access: AccessConfig::default(),
             shutdown_delay: DEFAULT_SHUTDOWN_DELAY,
+            images: ImageSettings::default(),
         }
     }
 }
@@ -137,14 +142,27 @@ struct Inner {
     playground: bool,
     shutdown_delay: Duration,
     readiness: ops::Readiness,
+    images: Images,
 }
 
 impl Service {
     pub fn new(config: &ServiceConfig) -> Result<Self, String> {
         let upstream = Upstream::new(&config.upstream)?;
         let access = &config.access;
+        let fallback = match (&config.upstream.api_key, &access.auth) {
+            (Some(key), _) => Fallback::ServerKey(key),
+            (None, Authentication::Forward) => Fallback::Forwarding,
+            (None, _) => Fallback::Ephemeral,
+        };
+        let urls = ImageUrls::new(&config.images.urls, fallback)?;
+        let images = Images::new(&config.images, urls.clone(), upstream.clone());
         Ok(Self(Arc::new(Inner {
-            executor: schema::executor(config.limits, config.query_limits, access.introspection)?,
+            executor: schema::executor(
+                config.limits,
+                config.query_limits,
+                access.introspection,
+                urls,
+            )?,
             gate: Arc::new(Gate::new(&access.auth, upstream.http_client())?),
             apq: apq::PersistedQueries::default(),
             cors: access.cors.clone(),
@@ -156,6 +174,7 @@ impl Service {
             max_upstream_calls: config.max_upstream_calls,
             shutdown_delay: config.shutdown_delay,
             readiness: ops::Readiness::default(),
+            images,
         })))
     }
 
@@ -163,6 +182,7 @@ impl Service {
         let gate = axum::middleware::from_fn_with_state(self.0.gate.clone(), gate::require);
         let mut router = Router::new()
             .route("/graphql", get(graphql_get).post(graphql_post).layer(gate))
+            .route("/images/{token}", get(images::image))
             .route("/healthz", get(|| async { "ok" }))
             .route("/readyz", get(ops::readyz))
             .route("/metrics", get(ops::metrics));

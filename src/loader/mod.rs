@@ -39,6 +39,9 @@ pub struct Loaders {
     downloads: OnceLock<lookups::LookupLoader<DownloadLookup>>,
     /// Loads asked of any loader, answered from its cache or not.
     asked: AtomicUsize,
+    /// Bytes of images that `download` may still put in this request's answer: the sum
+    /// over every selection of it, not per alias (`--max-download-bytes`).
+    download_bytes_left: AtomicUsize,
 }
 
 impl Loaders {
@@ -47,14 +50,26 @@ impl Loaders {
         let listed = Arc::new(Listed::default());
         Self {
             pages: pages::page_loader(upstream.clone(), session.clone(), listed.clone()),
-            upstream,
             session,
             listed,
             photos: OnceLock::new(),
             clients: OnceLock::new(),
             downloads: OnceLock::new(),
             asked: AtomicUsize::new(0),
+            download_bytes_left: AtomicUsize::new(upstream.max_download_bytes()),
+            upstream,
         }
+    }
+
+    /// Takes `bytes` from what this request's downloads may still return, or none of it
+    /// (the error says the whole budget) when fewer are left.
+    pub fn spend_download(&self, bytes: usize) -> Result<(), usize> {
+        self.download_bytes_left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                left.checked_sub(bytes)
+            })
+            .map(drop)
+            .map_err(|_| self.upstream.max_download_bytes())
     }
 
     /// How many loads this request's resolvers have asked for, whether a loader answered

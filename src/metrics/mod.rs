@@ -15,6 +15,7 @@
 //! | `upstream_rate_budget_refusals_total` | | upstream calls not sent: the key's rate budget had no slot in time |
 //! | `upstream_rate_budget_fallbacks_total` | | times Redis stopped answering and the rate budget fell back to this replica's share |
 //! | `upstream_rate_budget_mode` | `mode` | 1 for where slots are taken now: `local`, `redis` or `fallback` |
+//! | `image_requests_total` | `status`, `width` | answers of `GET /images/…`: HTTP status, and `original` or the thumbnail width |
 //! | `redis_up` | | 1 while Redis (`--redis-url`) answers, 0 during an outage |
 //! | `redis_outages_total` | | times Redis stopped answering (the budget and the cache fell back) |
 //!
@@ -265,6 +266,23 @@ pub fn rate_budget_mode(mode: &'static str) {
     }
 }
 
+/// Counts one answer of `GET /images/…`: its status, and the width asked for.
+pub fn image_request(status: u16, width: Option<u32>) {
+    let width = match width {
+        None => "original",
+        Some(64) => "64",
+        Some(128) => "128",
+        Some(256) => "256",
+        Some(512) => "512",
+        Some(1024) => "1024",
+        Some(_) => "other",
+    };
+    METRICS
+        .image_requests
+        .get_or_create(&ImageLabels { status, width })
+        .inc();
+}
+
 /// Redis answers again (`true`), or an outage began (`false`, counted).
 pub fn redis_up(up: bool) {
     METRICS.redis_up.set(i64::from(up));
@@ -274,6 +292,12 @@ pub fn redis_up(up: bool) {
 }
 
 const MODES: [&str; 3] = ["local", "redis", "fallback"];
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ImageLabels {
+    status: u16,
+    width: &'static str,
+}
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Mode {
@@ -320,6 +344,7 @@ struct Metrics {
     budget_mode: Family<Mode, Gauge>,
     redis_up: Gauge,
     redis_outages: Counter,
+    image_requests: Family<ImageLabels, Counter>,
     graphql_requests: Family<GraphqlLabels, Counter>,
     graphql_duration: Histogram,
     in_flight: Gauge,
@@ -453,6 +478,12 @@ impl Metrics {
             "1 for where the rate budget takes slots now (local, redis or fallback)",
             budget_mode.clone(),
         );
+        let image_requests = Family::<ImageLabels, Counter>::default();
+        registry.register(
+            "image_requests",
+            "Answers of GET /images/... by status and width asked for",
+            image_requests.clone(),
+        );
         let redis_up = Gauge::default();
         registry.register(
             "redis_up",
@@ -472,6 +503,7 @@ impl Metrics {
             budget_mode,
             redis_up,
             redis_outages,
+            image_requests,
             graphql_requests,
             graphql_duration,
             in_flight,

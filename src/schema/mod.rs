@@ -38,7 +38,7 @@ pub use photo::{LivePhoto, LivePhotoImage};
 pub use query::Query;
 pub use scalars::{check_scalar, Date, DateTime};
 
-use crate::{executor::Executor, pagination::Limits};
+use crate::{executor::Executor, images::ImageUrls, pagination::Limits};
 
 /// The executable schema.
 pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
@@ -88,15 +88,16 @@ pub fn builder(
         .limit_complexity(query.max_complexity)
 }
 
-/// The executor of this schema; `introspection: false` refuses `__schema` and `__type`
-/// (`--no-introspection`).
+/// The executor of this schema, minting image URLs with `images`; `introspection: false`
+/// refuses `__schema` and `__type` (`--no-introspection`).
 pub fn executor(
     limits: Limits,
     query: QueryLimits,
     introspection: bool,
+    images: ImageUrls,
 ) -> Result<Executor<Query>, String> {
     Executor::new(
-        || builder(limits, query),
+        || builder(limits, query).data(images.clone()),
         check_scalar,
         query.max_aliases,
         introspection,
@@ -124,6 +125,14 @@ fn connection_cost(first: Option<i32>, last: Option<i32>, children: usize) -> us
         (None, None) => Limits::DEFAULT.default_page_size as usize,
     };
     1 + photos.max(1) * children
+}
+
+/// Image URLs for tests: signed with a secret of the test's own.
+#[cfg(test)]
+fn test_urls() -> ImageUrls {
+    use crate::images::{urls::Fallback, ImageUrlSettings};
+    let key = crate::secrets::ApiKey::new("a test key");
+    ImageUrls::new(&ImageUrlSettings::default(), Fallback::ServerKey(&key)).unwrap()
 }
 
 #[cfg(test)]

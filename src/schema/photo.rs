@@ -5,7 +5,7 @@
 //! except `client`'s details and `download`, which go through the request's loaders: one
 //! `GET /livePhotos/:id/download` per photo and request, and only when selected.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::SystemTime};
 
 use async_graphql::{Context, Object, ID};
 
@@ -19,6 +19,7 @@ use crate::{
     auth::Caller,
     code::Code,
     executor::{Boxed, Immediate, Shaped},
+    images::{self, ImageUrls},
     loader::Loaders,
     upstream::{self, ClientId, LivePhotoDownload, PhotoId},
 };
@@ -119,9 +120,30 @@ impl LivePhoto {
         Ok(Some(Boxed(Shaped(Client::new(id)))))
     }
 
-    /// The image itself (`GET /v1/livePhotos/:id/download`), fetched only when selected.
-    /// An image larger than the service's `--max-download-bytes` (default 4 MiB) is an
-    /// error, never a truncated image.
+    /// A URL of the image that an `<img src>` loads with no `Authorization` header: signed,
+    /// for this photo and width only, and expiring (5 minutes by default). Without `width`
+    /// the original; with one (64, 128, 256, 512 or 1024) a JPEG that wide, the aspect
+    /// kept, never wider than the original. Minting it costs no upstream call: the image
+    /// is fetched when the URL is loaded. Prefer it to `download` for pages.
+    async fn image_url(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Thumbnail width in pixels: 64, 128, 256, 512 or 1024; the original when left out."
+        )]
+        width: Option<i32>,
+    ) -> FieldResult<String> {
+        let width = images::check_width(width).map_err(|m| error(Code::BadUserInput, m))?;
+        let urls = data::<ImageUrls>(ctx)?;
+        let loaders = data::<Arc<Loaders>>(ctx)?;
+        let key = loaders.session().forwarded_key();
+        Ok(urls.mint(&self.0.id, width, key, SystemTime::now()))
+    }
+
+    /// The image itself, base64 in the answer (`GET /v1/livePhotos/:id/download`), fetched
+    /// only when selected and once per request. The images of one answer may weigh
+    /// `--max-download-bytes` (default 4 MiB) in all, each selection counted: past it, a
+    /// `RESPONSE_TOO_LARGE` error, never a truncated image. For pages, `imageUrl`.
     async fn download(&self, ctx: &Context<'_>) -> FieldResult<Option<Shaped<LivePhotoImage>>> {
         let id = PhotoId::parse(&self.0.id).map_err(|m| {
             error(
@@ -131,6 +153,19 @@ impl LivePhoto {
         })?;
         let loaders = data::<Arc<Loaders>>(ctx)?;
         let image = loaders.download(id).await.map_err(|e| upstream_error(&e))?;
+        // Every selection of a download puts the whole image in the answer again.
+        let padding = image.data.bytes().rev().take_while(|&b| b == b'=').count();
+        let bytes = (image.data.len() / 4 * 3).saturating_sub(padding);
+        loaders.spend_download(bytes).map_err(|limit| {
+            error(
+                Code::ResponseTooLarge,
+                format!(
+                    "the images `download` puts in one answer may weigh {limit} bytes in all \
+                     (--max-download-bytes), and this one would pass it: select `imageUrl` \
+                     instead, which costs the answer a URL"
+                ),
+            )
+        })?;
         Ok(Some(Shaped(LivePhotoImage(image))))
     }
 }

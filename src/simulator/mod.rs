@@ -71,6 +71,8 @@ pub struct SimulatorSettings {
     /// key; beyond it, 429 `rate_limit_exceeded`. The bucket holds one second's worth plus
     /// [`JITTER_ALLOWANCE`]. `None`: no limit.
     pub rate_limit: Option<f64>,
+    /// How heavy the downloadable images are.
+    pub image_size: images::ImageSize,
 }
 
 /// One `/v1` request, as the request log keeps it.
@@ -96,7 +98,14 @@ struct Shared {
     rate_limit: Option<Mutex<rate::RateLimit>>,
     /// Requests answered 429 by `rate_limit`.
     rate_limited: AtomicU64,
+    image_size: images::ImageSize,
+    /// `real` images made so far, by photo id (making one takes a while); at most
+    /// [`IMAGE_MEMO_BYTES`], forgotten all at once past that.
+    images: Mutex<std::collections::HashMap<String, Arc<images::Image>>>,
 }
+
+/// The most bytes of `real` images the simulator keeps made.
+const IMAGE_MEMO_BYTES: usize = 64 * 1024 * 1024;
 
 /// A simulator's state; clone it to keep a handle on what it served.
 #[derive(Clone)]
@@ -124,7 +133,28 @@ impl Simulator {
                 .filter(|rate| rate.is_finite() && *rate > 0.0)
                 .map(|rate| Mutex::new(rate::RateLimit::new(rate))),
             rate_limited: AtomicU64::new(0),
+            image_size: settings.image_size,
+            images: Mutex::new(Default::default()),
         }))
+    }
+
+    /// The image a download of `photo` answers with, at this simulator's image size.
+    pub fn image_of(&self, photo: &LivePhoto) -> Arc<images::Image> {
+        let size = self.0.image_size;
+        if size == images::ImageSize::Small {
+            return Arc::new(images::image_of(photo, size));
+        }
+        let lock = || self.0.images.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(made) = lock().get(&photo.id) {
+            return made.clone();
+        }
+        let made = Arc::new(images::image_of(photo, size));
+        let mut memo = lock();
+        if memo.values().map(|i| i.bytes.len()).sum::<usize>() > IMAGE_MEMO_BYTES {
+            memo.clear();
+        }
+        memo.insert(photo.id.clone(), made.clone());
+        made
     }
 
     /// Requests served under `/v1` since start or the last reset.

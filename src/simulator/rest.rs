@@ -17,7 +17,7 @@ use base64::Engine as _;
 use chrono::DateTime;
 use serde::Serialize;
 
-use super::{clients, error, faults, images, invalid_request, InFlight, InvalidRequest, Simulator};
+use super::{clients, error, faults, invalid_request, InFlight, InvalidRequest, Simulator};
 use crate::upstream::{LivePhoto, LivePhotoPage};
 
 /// Upstream's default and largest `pageSize`.
@@ -207,9 +207,9 @@ pub(super) async fn download_live_photo(
     let Some(photo) = sim.photo(&id) else {
         return photo_not_found(&id);
     };
-    let image = images::image_of(&photo);
+    let image = sim.image_of(&photo);
     let body = Download {
-        file_name: image.file_name,
+        file_name: image.file_name.clone(),
         content_type: image.content_type,
         data: base64::engine::general_purpose::STANDARD.encode(&image.bytes),
     };

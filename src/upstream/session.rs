@@ -60,6 +60,11 @@ impl Session {
         Ok(self)
     }
 
+    /// The caller's own key, in forwarding mode.
+    pub fn forwarded_key(&self) -> Option<&ApiKey> {
+        self.key.as_ref().map(|(key, _)| key)
+    }
+
     /// The forwarded key's stand-in, in forwarding mode.
     pub(super) fn key_id(&self) -> Option<KeyId> {
         self.forwarded_key_id

@@ -420,6 +420,7 @@ async fn forwarding_sends_each_callers_key_only_for_their_own_requests() {
     let mut config =
         ServiceConfig::new(UpstreamSettings::new(format!("http://{sim_addr}/v1"), None));
     config.access.auth = Authentication::Forward;
+    config.images.urls.secrets = vec![IMAGE_SECRET.into()];
     let addr = complycube_graphql::start(listener().await, &config, std::future::pending())
         .await
         .unwrap();

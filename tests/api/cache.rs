@@ -313,6 +313,7 @@ async fn two_keys_never_share_an_entry_even_through_redis() {
     let mut config =
         ServiceConfig::new(UpstreamSettings::new(format!("http://{sim_addr}/v1"), None));
     config.access.auth = Authentication::Forward;
+    config.images.urls.secrets = vec![IMAGE_SECRET.into()];
     config.upstream.cache.ttl = Some(Duration::from_secs(600));
     config.upstream.redis_url = Some(RedisUrl::new(redis.url()));
     let addr = complycube_graphql::start(listener().await, &config, std::future::pending())

@@ -13,6 +13,9 @@ use tokio::net::TcpListener;
 /// The key the test simulator demands. Tests search every response and log for it.
 pub const TEST_KEY: &str = "sk_test_S3CR3T-do-not-leak-4f1c";
 
+/// A signing secret for image URLs, where a test's service needs one (forwarding mode).
+pub const IMAGE_SECRET: &str = "a-test-image-url-secret-of-32-bytes-or-more";
+
 pub const DOCUMENTED: &str = data::DOCUMENTED_CLIENT;
 pub const EMPTY: &str = "5f1e0a3c9d2b4a0008a10000";
 pub const THREE: &str = "5f1e0a3c9d2b4a0008a10003";

@@ -358,7 +358,7 @@ async fn a_download_decodes_to_the_image_the_simulator_served() {
         .as_array()
         .unwrap();
     for (node, photo) in nodes.iter().zip(&photos) {
-        let served = images::image_of(photo);
+        let served = images::image_of(photo, images::ImageSize::Small);
         let download = &node["download"];
         assert_eq!(download["fileName"], served.file_name.as_str());
         assert_eq!(download["contentType"], served.content_type);

@@ -13,6 +13,7 @@ mod errors;
 mod exposure;
 mod helpers;
 mod hostile;
+mod images;
 mod lookups;
 mod media;
 mod nodes;

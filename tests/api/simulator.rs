@@ -204,7 +204,7 @@ async fn downloads_decode_to_the_generated_image() {
     for photo in [documented, png.unwrap(), &added[0]] {
         let (status, body) = s.get(&format!("/livePhotos/{}/download", photo.id)).await;
         assert_eq!(status, 200, "{body}");
-        let expected = images::image_of(photo);
+        let expected = images::image_of(photo, images::ImageSize::Small);
         assert_eq!(body["fileName"], expected.file_name.as_str());
         assert_eq!(body["contentType"], expected.content_type);
         let bytes = base64::engine::general_purpose::STANDARD
