@@ -23,6 +23,7 @@ pub(super) async fn graphiql_asset(
     axum::extract::Path(asset): axum::extract::Path<String>,
 ) -> Response {
     let (body, content_type): (&'static [u8], &'static str) = match asset.as_str() {
+        "app.js" => (include_bytes!("graphiql/app.js"), "text/javascript"),
         "graphiql.min.js" => (
             include_bytes!("graphiql/graphiql.min.js"),
             "text/javascript",

@@ -47,7 +47,7 @@ pub(super) async fn image(
     let etag = grant.etag();
     let cache_control = format!("private, max-age={}, immutable", grant.seconds_left(now));
     if matches_etag(&headers, &etag) {
-        crate::metrics::image_request(StatusCode::NOT_MODIFIED.as_u16(), width);
+        crate::metrics::image_request(StatusCode::NOT_MODIFIED.as_u16(), Some(width));
         let mut answer = StatusCode::NOT_MODIFIED.into_response();
         set(
             &mut answer,
@@ -64,12 +64,18 @@ pub(super) async fn image(
     if let Some(key) = grant.key.clone() {
         session = match session.with_key(key) {
             Ok(session) => session,
-            Err(_) => return refused(StatusCode::FORBIDDEN, "this image URL is not valid", width),
+            Err(_) => {
+                return refused(
+                    StatusCode::FORBIDDEN,
+                    "this image URL is not valid",
+                    Some(width),
+                )
+            }
         };
     }
     match images.fetch(&grant, &session).await {
         Ok(served) => {
-            crate::metrics::image_request(StatusCode::OK.as_u16(), width);
+            crate::metrics::image_request(StatusCode::OK.as_u16(), Some(width));
             let length = served.bytes.len().to_string();
             let (content_type, disposition) = match served.format {
                 Some(format) => (
@@ -102,7 +108,7 @@ pub(super) async fn image(
             secure(&mut answer);
             answer
         }
-        Err(e) => failed(&e, width),
+        Err(e) => failed(&e, Some(width)),
     }
 }
 
@@ -154,7 +160,7 @@ fn file_name(given: &str, grant: &Grant, format: Option<Format>) -> String {
 }
 
 /// A failure said plainly, with the status that fits it.
-fn failed(error: &ImageError, width: Option<u32>) -> Response {
+fn failed(error: &ImageError, width: Option<Option<u32>>) -> Response {
     let (status, message) = match error {
         ImageError::Unprocessable(e) => (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
         ImageError::Closing => (StatusCode::SERVICE_UNAVAILABLE, error.to_string()),
@@ -180,8 +186,8 @@ fn failed(error: &ImageError, width: Option<u32>) -> Response {
     answer
 }
 
-/// A refusal in plain text, counted.
-fn refused(status: StatusCode, message: &str, width: Option<u32>) -> Response {
+/// A refusal in plain text, counted (`width` `None`: before the URL could be trusted).
+fn refused(status: StatusCode, message: &str, width: Option<Option<u32>>) -> Response {
     crate::metrics::image_request(status.as_u16(), width);
     let mut answer = (status, format!("{message}\n")).into_response();
     set(&mut answer, &[(header::CACHE_CONTROL, "no-store")]);

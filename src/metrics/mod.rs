@@ -15,7 +15,7 @@
 //! | `upstream_rate_budget_refusals_total` | | upstream calls not sent: the key's rate budget had no slot in time |
 //! | `upstream_rate_budget_fallbacks_total` | | times Redis stopped answering and the rate budget fell back to this replica's share |
 //! | `upstream_rate_budget_mode` | `mode` | 1 for where slots are taken now: `local`, `redis` or `fallback` |
-//! | `image_requests_total` | `status`, `width` | answers of `GET /images/…`: HTTP status, and `original` or the thumbnail width |
+//! | `image_requests_total` | `status`, `width` | answers of `GET /images/…`: HTTP status, and `original`, the thumbnail width, or `unverified` (a URL refused as altered or expired) |
 //! | `redis_up` | | 1 while Redis (`--redis-url`) answers, 0 during an outage |
 //! | `redis_outages_total` | | times Redis stopped answering (the budget and the cache fell back) |
 //!
@@ -266,10 +266,12 @@ pub fn rate_budget_mode(mode: &'static str) {
     }
 }
 
-/// Counts one answer of `GET /images/…`: its status, and the width asked for.
-pub fn image_request(status: u16, width: Option<u32>) {
-    let width = match width {
-        None => "original",
+/// Counts one answer of `GET /images/…`: its status, and the width asked for (`None`:
+/// the URL was refused before anything in it could be trusted, width `unverified`).
+pub fn image_request(status: u16, width: Option<Option<u32>>) {
+    let width = match width.map(|w| w.map_or(0, |w| w)) {
+        None => "unverified",
+        Some(0) => "original",
         Some(64) => "64",
         Some(128) => "128",
         Some(256) => "256",

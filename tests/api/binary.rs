@@ -115,8 +115,18 @@ async fn with_no_settings_it_serves_demo_data_and_graphiql() {
         .text()
         .await
         .unwrap();
+    assert!(page.contains("/graphiql/graphiql.min.js") && page.contains("/graphiql/app.js"));
+    let app = http
+        .get(format!("http://{}/graphiql/app.js", running.addr))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(
-        page.contains("/graphiql/graphiql.min.js") && page.contains("5eb1276d96be4a0008713af5")
+        app.contains("5eb1276d96be4a0008713af5"),
+        "the default document"
     );
     let browser = http
         .get(format!("http://{}/graphql", running.addr))

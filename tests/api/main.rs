@@ -4,6 +4,7 @@
 mod apq;
 mod auth;
 mod binary;
+mod browser;
 mod budget;
 mod cache;
 mod calls;
