@@ -19,12 +19,10 @@
 
 mod common;
 
-use common::{histogram, machine};
+use common::{histogram, machine, Process};
 use std::{
     collections::BTreeMap,
-    io::{BufRead, BufReader},
     path::PathBuf,
-    process::{Child, Command, Stdio},
     sync::{
         atomic::{AtomicU64, Ordering},
         Arc,
@@ -35,7 +33,6 @@ use std::{
 use hdrhistogram::Histogram;
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_complycube-graphql");
 const KEY: &str = "bench-key";
 const BIG: &str = "5f1e0a3c9d2b4a0008a104e2";
 const TEN_CLIENTS: [&str; 10] = [
@@ -92,75 +89,6 @@ impl Settings {
 }
 
 /// A child process that announced its address, killed on drop.
-struct Process {
-    child: Child,
-    addr: String,
-}
-
-impl Process {
-    fn start(args: &[&str], announces: &str) -> Self {
-        let mut child = Command::new(BIN)
-            .args(args)
-            .env("RUST_LOG", "info")
-            .env("NO_COLOR", "1")
-            .env_remove("COMPLYCUBE_API_KEY")
-            .env_remove("COMPLYCUBE_BASE_URL")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start the binary");
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let addr = loop {
-            let line = lines
-                .next()
-                .expect("the process announces its address")
-                .unwrap();
-            if let Some(rest) = line.split(announces).nth(1) {
-                break rest.split('/').next().unwrap().to_owned();
-            }
-        };
-        // Keep draining stderr so the process never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        Self { child, addr }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// User plus system CPU seconds of the whole process, from the OS's accounting.
-    fn cpu_seconds(&self) -> f64 {
-        const TICKS_PER_SECOND: f64 = 100.0; // USER_HZ on Linux
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap();
-        let fields: Vec<&str> = stat
-            .rsplit_once(')')
-            .unwrap()
-            .1
-            .split_whitespace()
-            .collect();
-        let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-        ticks as f64 / TICKS_PER_SECOND
-    }
-
-    /// Peak resident set size in MiB (VmHWM).
-    fn peak_rss_mib(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
-        let kib: f64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap();
-        kib / 1024.0
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Workload {
     Floor,

@@ -206,7 +206,7 @@ mod tests {
     async fn two_keys_never_share_an_entry() {
         let cache = cache();
         let (a, b) = (ApiKey::new("key-a"), ApiKey::new("key-b"));
-        let seal = SealKey::derive(Some(&a));
+        let seal = SealKey::derive(&a);
         let key_a = EntryKey::new(KeyId::of(Some(&a)), Kind::Photo, &[b"p1"]);
         let key_b = EntryKey::new(KeyId::of(Some(&b)), Kind::Photo, &[b"p1"]);
         cache.put(key_a, &seal, &"for a").await;

@@ -45,12 +45,13 @@ impl Shared {
             return;
         }
         let name = Self::name(key);
-        let Some(sealed) = seal.seal(name.as_bytes(), plaintext) else {
-            return;
-        };
         let ttl_ms = u64::try_from(self.ttl.as_millis())
             .unwrap_or(u64::MAX)
             .max(1);
+        let expires_ms = super::seal::now_ms().saturating_add(ttl_ms);
+        let Some(sealed) = seal.seal(name.as_bytes(), expires_ms, plaintext) else {
+            return;
+        };
         let _ = self
             .redis
             .run(async |c| {

@@ -210,9 +210,23 @@ pub struct ServeArgs {
     #[arg(long, env = "REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<RedisUrl>,
 
+    /// Seals cache entries in Redis where there is no API key (at least 32 bytes, the same
+    /// on every replica); with a key, they are sealed with a key derived from it.
+    #[arg(long, env = "CACHE_SEAL_SECRET", hide_env_values = true)]
+    pub cache_seal_secret: Option<Secret>,
+
     /// Longest any one Redis call may take before the fallback takes over.
     #[arg(long, env = "REDIS_TIMEOUT", default_value_t = crate::redis::DEFAULT_REDIS_TIMEOUT.into(), hide = true)]
     pub redis_timeout: HumanDuration,
+
+    /// How long a client may take to send a request's headers; also how long an idle
+    /// keep-alive connection stays open.
+    #[arg(long, env = "HTTP_HEADER_TIMEOUT", default_value_t = http::serve::DEFAULT_HEADER_TIMEOUT.into())]
+    pub http_header_timeout: HumanDuration,
+
+    /// How long a client may take to send a request's body (408 past it).
+    #[arg(long, env = "HTTP_BODY_TIMEOUT", default_value_t = http::serve::DEFAULT_BODY_TIMEOUT.into())]
+    pub http_body_timeout: HumanDuration,
 
     /// How long an `imageUrl` holds (e.g. `5m`).
     #[arg(long, env = "IMAGE_URL_TTL", default_value_t = images::DEFAULT_IMAGE_URL_TTL.into())]
@@ -318,6 +332,10 @@ impl ServeArgs {
                     .clone()
                     .filter(|url| !url.expose().trim().is_empty()),
                 redis_timeout: self.redis_timeout.into(),
+                cache_seal_secret: self
+                    .cache_seal_secret
+                    .clone()
+                    .filter(|s| !s.expose().is_empty()),
             },
             limits: Limits {
                 max_page_size: self.max_page_size,
@@ -335,6 +353,10 @@ impl ServeArgs {
             // Open until `serve` puts in what the flags' `resolve` decided.
             access: Default::default(),
             shutdown_delay: self.shutdown_delay.into(),
+            timeouts: http::HttpTimeouts {
+                header: *self.http_header_timeout,
+                body: *self.http_body_timeout,
+            },
             images: ImageSettings {
                 urls: ImageUrlSettings {
                     secrets: self

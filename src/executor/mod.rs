@@ -143,8 +143,9 @@ impl<Q: ObjectType + 'static> Executor<Q> {
     ) -> Result<Self, String> {
         let builder = || match introspection {
             true => builder(),
-            // Also set, so that nothing slips past the refusal in `introspection.rs`.
-            false => builder().disable_introspection(),
+            // Also set, so that nothing slips past the refusal in `introspection.rs`; and no
+            // "Did you mean ...?" in validation errors, which would tell the schema bit by bit.
+            false => builder().disable_introspection().disable_suggestions(),
         };
         let strict = builder().finish();
         Ok(Self {

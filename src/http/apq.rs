@@ -4,8 +4,9 @@
 //!
 //! The one thing to know: this runs before the executor, on the request alone (the schema
 //! registers no extensions, see `executor/shape.rs`). A hash is only ever stored with a text
-//! whose SHA-256 it is, so knowing a hash means already knowing the query: the store is
-//! shared by every caller without telling anyone anything. It is bounded by bytes.
+//! whose SHA-256 it is, and each caller scope (full access, a set of clients, a forwarded
+//! key) has a store of its own ([`Namespace`]): whether a hash is known tells a caller
+//! nothing about the queries of others. It is bounded by bytes.
 
 use std::sync::Arc;
 
@@ -45,16 +46,45 @@ impl ApqError {
     }
 }
 
-/// The stored queries, by the SHA-256 of their text.
+/// Whose persisted queries a request sees: one store per caller scope.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Namespace([u8; 32]);
+
+impl Namespace {
+    /// The namespace of a caller: everyone with full access shares one; a scoped caller
+    /// shares with those of the same clients; a forwarded key has its own.
+    pub fn of(admission: &crate::auth::Admission) -> Self {
+        use crate::auth::Caller;
+        let mut hash = Sha256::new();
+        hash.update(b"complycube-graphql/apq/v1\0");
+        match (&admission.caller, &admission.key) {
+            (_, Some(key)) => {
+                hash.update(b"key\0");
+                hash.update(key.id().as_bytes());
+            }
+            (Caller::Full, None) | (Caller::Forwarded, None) => hash.update(b"full\0"),
+            (Caller::Scoped(clients), None) => {
+                hash.update(b"scoped\0");
+                for client in clients.iter() {
+                    hash.update((client.len() as u64).to_be_bytes());
+                    hash.update(client.as_bytes());
+                }
+            }
+        }
+        Self(hash.finalize().into())
+    }
+}
+
+/// The stored queries, by caller scope and the SHA-256 of their text.
 pub struct PersistedQueries {
-    store: quick_cache::sync::Cache<[u8; 32], Arc<str>, Weight>,
+    store: quick_cache::sync::Cache<(Namespace, [u8; 32]), Arc<str>, Weight>,
 }
 
 #[derive(Clone)]
 struct Weight;
 
-impl quick_cache::Weighter<[u8; 32], Arc<str>> for Weight {
-    fn weight(&self, _key: &[u8; 32], text: &Arc<str>) -> u64 {
+impl quick_cache::Weighter<(Namespace, [u8; 32]), Arc<str>> for Weight {
+    fn weight(&self, _key: &(Namespace, [u8; 32]), text: &Arc<str>) -> u64 {
         text.len() as u64 + ENTRY_OVERHEAD
     }
 }
@@ -70,7 +100,7 @@ impl Default for PersistedQueries {
 impl PersistedQueries {
     /// Fills in the query of a hash-only request, stores the text of a request that
     /// brings both, or says what is wrong. Requests without `persistedQuery` pass as they are.
-    pub fn resolve(&self, request: &mut Request) -> Result<(), ApqError> {
+    pub fn resolve(&self, request: &mut Request, namespace: Namespace) -> Result<(), ApqError> {
         let Some(persisted) = request.extensions.get("persistedQuery") else {
             return Ok(());
         };
@@ -96,14 +126,18 @@ impl PersistedQueries {
             }
         };
         if request.query.is_empty() {
-            let text = self.store.get(&hash).ok_or(ApqError::NotFound)?;
+            let text = self
+                .store
+                .get(&(namespace, hash))
+                .ok_or(ApqError::NotFound)?;
             request.query = text.to_string();
             return Ok(());
         }
         if <[u8; 32]>::from(Sha256::digest(request.query.as_bytes())) != hash {
             return Err(ApqError::Bad("provided sha does not match query"));
         }
-        self.store.insert(hash, Arc::from(request.query.as_str()));
+        self.store
+            .insert((namespace, hash), Arc::from(request.query.as_str()));
         Ok(())
     }
 }
@@ -140,22 +174,59 @@ mod tests {
         .unwrap()
     }
 
+    const FULL: Namespace = Namespace([0; 32]);
+
+    impl PersistedQueries {
+        fn resolve_in(&self, request: &mut Request) -> Result<(), ApqError> {
+            self.resolve(request, FULL)
+        }
+    }
+
+    #[test]
+    fn a_scope_never_sees_the_queries_of_another() {
+        use crate::auth::{Admission, Caller};
+        let store = PersistedQueries::default();
+        let persisted = serde_json::json!({ "version": 1, "sha256Hash": hash_of(QUERY) });
+        let a = Namespace::of(&Admission {
+            caller: Caller::scoped(["a".to_owned()]),
+            key: None,
+        });
+        let b = Namespace::of(&Admission {
+            caller: Caller::scoped(["b".to_owned()]),
+            key: None,
+        });
+        let full = Namespace::of(&Admission::full());
+        assert!(a != b && a != full);
+        store
+            .resolve(&mut request(QUERY, persisted.clone()), a)
+            .unwrap();
+        store
+            .resolve(&mut request("", persisted.clone()), a)
+            .unwrap();
+        for other in [b, full] {
+            assert_eq!(
+                store.resolve(&mut request("", persisted.clone()), other),
+                Err(ApqError::NotFound)
+            );
+        }
+    }
+
     #[test]
     fn a_hash_is_stored_with_its_text_and_found_again() {
         let store = PersistedQueries::default();
         let persisted = serde_json::json!({ "version": 1, "sha256Hash": hash_of(QUERY) });
         let mut hash_only = request("", persisted.clone());
-        assert_eq!(store.resolve(&mut hash_only), Err(ApqError::NotFound));
+        assert_eq!(store.resolve_in(&mut hash_only), Err(ApqError::NotFound));
         store
-            .resolve(&mut request(QUERY, persisted.clone()))
+            .resolve_in(&mut request(QUERY, persisted.clone()))
             .unwrap();
         let mut hash_only = request("", persisted);
-        store.resolve(&mut hash_only).unwrap();
+        store.resolve_in(&mut hash_only).unwrap();
         assert_eq!(hash_only.query, QUERY);
         // Upper-case hex names the same hash.
         let upper =
             serde_json::json!({ "version": 1, "sha256Hash": hash_of(QUERY).to_uppercase() });
-        store.resolve(&mut request("", upper)).unwrap();
+        store.resolve_in(&mut request("", upper)).unwrap();
     }
 
     #[test]
@@ -163,11 +234,11 @@ mod tests {
         let store = PersistedQueries::default();
         let wrong = serde_json::json!({ "version": 1, "sha256Hash": hash_of("{ other }") });
         assert!(matches!(
-            store.resolve(&mut request(QUERY, wrong.clone())),
+            store.resolve_in(&mut request(QUERY, wrong.clone())),
             Err(ApqError::Bad(_))
         ));
         assert_eq!(
-            store.resolve(&mut request("", wrong)),
+            store.resolve_in(&mut request("", wrong)),
             Err(ApqError::NotFound)
         );
     }
@@ -185,12 +256,12 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    store.resolve(&mut request("", bad.clone())),
+                    store.resolve_in(&mut request("", bad.clone())),
                     Err(ApqError::Bad(_))
                 ),
                 "{bad}"
             );
         }
-        store.resolve(&mut Request::new(QUERY)).unwrap();
+        store.resolve_in(&mut Request::new(QUERY)).unwrap();
     }
 }

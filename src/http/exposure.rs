@@ -7,7 +7,10 @@
 use clap::Args;
 
 use super::cors::CorsPolicy;
-use crate::auth::{parse_switch, Authentication, Serving};
+use crate::{
+    auth::{parse_switch, Authentication, Serving},
+    secrets::Secret,
+};
 
 /// The settings of what the door shows, flattened into `serve`'s.
 #[derive(Debug, Clone, Default, Args)]
@@ -24,6 +27,11 @@ pub struct ExposureArgs {
     /// Serve no GraphiQL (`/` answers 404, a browser at `/graphql` 406).
     #[arg(long, env = "NO_PLAYGROUND", value_parser = parse_switch)]
     pub no_playground: bool,
+
+    /// A bearer token `/metrics` requires (at least 16 characters); open when unset, for a
+    /// port only the scraper reaches.
+    #[arg(long, env = "METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<Secret>,
 }
 
 /// What the service shows and to whom: checked and ready to serve.
@@ -35,6 +43,8 @@ pub struct AccessConfig {
     pub introspection: bool,
     /// GraphiQL is served at `/` and to browsers at `/graphql`.
     pub playground: bool,
+    /// The bearer token `/metrics` requires, if any.
+    pub metrics_token: Option<Secret>,
 }
 
 impl Default for AccessConfig {
@@ -46,6 +56,7 @@ impl Default for AccessConfig {
             cors: CorsPolicy::Off,
             introspection: true,
             playground: true,
+            metrics_token: None,
         }
     }
 }
@@ -57,11 +68,22 @@ impl ExposureArgs {
             (CorsPolicy::Off, Serving::Demo) => CorsPolicy::Any,
             (policy, _) => policy,
         };
+        let metrics_token = self
+            .metrics_token
+            .clone()
+            .filter(|t| !t.expose().is_empty());
+        if metrics_token
+            .as_ref()
+            .is_some_and(|t| t.expose().chars().count() < 16)
+        {
+            return Err("METRICS_TOKEN / --metrics-token must be at least 16 characters".into());
+        }
         Ok(AccessConfig {
             auth,
             cors,
             introspection: !self.no_introspection,
             playground: !self.no_playground,
+            metrics_token,
         })
     }
 }

@@ -137,26 +137,10 @@ fn matches_etag(headers: &HeaderMap, etag: &str) -> bool {
         .any(|tag| tag == etag || tag == "*")
 }
 
-/// A file name fit for `Content-Disposition`: ComplyCube's, reduced to letters, digits,
-/// `.`, `-` and `_`, at most 100 characters, ending in what is served.
+/// A file name fit for `Content-Disposition`, ending in what is served.
 fn file_name(given: &str, grant: &Grant, format: Option<Format>) -> String {
-    let stem = given.rsplit_once('.').map_or(given, |(stem, _)| stem);
-    let mut clean: String = stem
-        .chars()
-        .map(|c| match c {
-            'a'..='z' | 'A'..='Z' | '0'..='9' | '-' | '_' => c,
-            _ => '_',
-        })
-        .take(90)
-        .collect();
-    if clean.trim_matches('_').is_empty() {
-        clean = "live_photo".to_owned();
-    }
-    if let Some(width) = grant.width {
-        clean.push_str(&format!("_{width}w"));
-    }
-    let extension = format.map_or("bin", Format::extension);
-    format!("{clean}.{extension}")
+    let suffix = grant.width.map_or_else(String::new, |w| format!("_{w}w"));
+    crate::images::safe_file_name(given, &suffix, format.map_or("bin", Format::extension))
 }
 
 /// A failure said plainly, with the status that fits it.

@@ -19,6 +19,7 @@ mod images;
 pub mod media;
 mod ops;
 pub mod request_id;
+pub mod serve;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
@@ -29,7 +30,6 @@ use axum::{
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     routing::get,
-    serve::ListenerExt,
     Json, Router,
 };
 use futures::future::{join_all, Either};
@@ -37,7 +37,10 @@ use serde_json::json;
 use tokio::{net::TcpListener, time::Instant};
 use tracing::{field::Empty, Instrument};
 
-pub use self::exposure::{AccessConfig, ExposureArgs};
+pub use self::{
+    exposure::{AccessConfig, ExposureArgs},
+    serve::HttpTimeouts,
+};
 use self::{
     graphiql::{graphiql, graphiql_asset, wants_html},
     media::{Answers, MediaType},
@@ -75,6 +78,8 @@ pub struct ServiceConfig {
     pub shutdown_delay: Duration,
     /// Signed image URLs and what `/images/…` serves.
     pub images: ImageSettings,
+    /// How long a client may take to send headers (and idle between requests) and a body.
+    pub timeouts: HttpTimeouts,
 }
 
 /// Operations in one JSON-array batch, by default: a frontend batches the handful of
@@ -117,6 +122,7 @@ impl ServiceConfig {
             access: AccessConfig::default(),
             shutdown_delay: DEFAULT_SHUTDOWN_DELAY,
             images: ImageSettings::default(),
+            timeouts: HttpTimeouts::default(),
         }
     }
 }
@@ -143,12 +149,36 @@ struct Inner {
     shutdown_delay: Duration,
     readiness: ops::Readiness,
     images: Images,
+    metrics_token: Option<crate::secrets::Secret>,
+    timeouts: HttpTimeouts,
 }
 
 impl Service {
     pub fn new(config: &ServiceConfig) -> Result<Self, String> {
-        let upstream = Upstream::new(&config.upstream)?;
         let access = &config.access;
+        let settings = &config.upstream;
+        let shared_cache = settings.cache.is_on() && settings.redis_url.is_some();
+        let forwarding = matches!(access.auth, Authentication::Forward);
+        if shared_cache
+            && settings.api_key.is_none()
+            && !forwarding
+            && settings.cache_seal_secret.is_none()
+        {
+            return Err(
+                "the cache in Redis seals its entries with a key derived from the API key, \
+                 and there is none: set CACHE_SEAL_SECRET / --cache-seal-secret (at least 32 \
+                 bytes, the same on every replica, e.g. `openssl rand -base64 48`)"
+                    .to_owned(),
+            );
+        }
+        if settings
+            .cache_seal_secret
+            .as_ref()
+            .is_some_and(|s| s.expose().len() < 32)
+        {
+            return Err("CACHE_SEAL_SECRET / --cache-seal-secret must be at least 32 bytes".into());
+        }
+        let upstream = Upstream::new(settings)?;
         let fallback = match (&config.upstream.api_key, &access.auth) {
             (Some(key), _) => Fallback::ServerKey(key),
             (None, Authentication::Forward) => Fallback::Forwarding,
@@ -175,6 +205,8 @@ impl Service {
             shutdown_delay: config.shutdown_delay,
             readiness: ops::Readiness::default(),
             images,
+            metrics_token: access.metrics_token.clone(),
+            timeouts: config.timeouts,
         })))
     }
 
@@ -194,6 +226,10 @@ impl Service {
         let router = router
             .layer(tower_http::limit::RequestBodyLimitLayer::new(
                 self.0.max_body_bytes,
+            ))
+            // A body sent slower than this is cut off (408): it holds a connection.
+            .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+                self.0.timeouts.body,
             ))
             // The limit layer answers an announced oversized body in plain text; say it
             // the way every other refusal is said.
@@ -225,17 +261,11 @@ impl Service {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        // Small JSON answers: send them now, not when Nagle's algorithm allows.
-        let listener = listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
         let shutdown = self
             .0
             .readiness
             .serve_until(shutdown, self.0.shutdown_delay);
-        axum::serve(listener, self.router())
-            .with_graceful_shutdown(shutdown)
-            .await
+        serve::serve(listener, self.router(), self.0.timeouts, shutdown).await
     }
 
     /// Runs a GraphQL request in its own span, with the in-flight gauge and the latency
@@ -306,6 +336,7 @@ impl Service {
     ) -> Response {
         let mut session =
             Session::new(deadline, self.0.max_upstream_calls).with_request_id(request_id);
+        let namespace = apq::Namespace::of(&admission);
         if let Some(key) = admission.key {
             session = match session.with_key(key) {
                 Ok(session) => session,
@@ -320,17 +351,19 @@ impl Service {
                 .execute(request.data(loaders.clone()).data(caller.clone()))
         };
         // Within a batch, a persisted query that cannot run is that operation's error.
-        let run = |mut request: async_graphql::Request| match self.0.apq.resolve(&mut request) {
-            Ok(()) => Either::Left(execute(request)),
-            Err(e) => Either::Right(std::future::ready(e.answer())),
-        };
+        let run =
+            |mut request: async_graphql::Request| match self.0.apq.resolve(&mut request, namespace)
+            {
+                Ok(()) => Either::Left(execute(request)),
+                Err(e) => Either::Right(std::future::ready(e.answer())),
+            };
         let span = tracing::Span::current();
         let detailed = detailed();
         let response = match batch {
             BatchRequest::Single(mut request) => {
                 // Alone, said as HTTP errors like any other unreadable request, except
                 // `PersistedQueryNotFound`, which Apollo clients expect with a 200.
-                match self.0.apq.resolve(&mut request) {
+                match self.0.apq.resolve(&mut request, namespace) {
                     Err(apq::ApqError::Bad(message)) => {
                         return refuse(Code::BadRequest, message, media);
                     }

@@ -17,7 +17,7 @@ use std::{
 
 use axum::{
     extract::State,
-    http::{header, HeaderValue, StatusCode},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
 };
 
@@ -68,8 +68,26 @@ pub(super) async fn readyz(State(service): State<Service>) -> Response {
     }
 }
 
-/// `GET /metrics`: the Prometheus metrics of this process (replica).
-pub(super) async fn metrics() -> Response {
+/// `GET /metrics`: the Prometheus metrics of this process (replica); with `--metrics-token`,
+/// only for `Authorization: Bearer <that token>` (compared in constant time).
+pub(super) async fn metrics(State(service): State<Service>, headers: HeaderMap) -> Response {
+    if let Some(token) = &service.0.metrics_token {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        let matches: bool =
+            subtle::ConstantTimeEq::ct_eq(given.as_bytes(), token.expose().as_bytes()).into();
+        if !matches {
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))],
+                "metrics require Authorization: Bearer <METRICS_TOKEN>\n",
+            )
+                .into_response();
+        }
+    }
     (
         [(
             header::CONTENT_TYPE,

@@ -212,6 +212,25 @@ fn unpack(entry: &[u8]) -> Option<(String, bytes::Bytes)> {
     ))
 }
 
+/// A file name fit for a header or a download: ComplyCube's, reduced to letters, digits,
+/// `-` and `_` (at most 90 of them; `live_photo` when nothing is left), then `suffix` and
+/// `.extension` (what is served, not what the name said).
+pub fn safe_file_name(given: &str, suffix: &str, extension: &str) -> String {
+    let stem = given.rsplit_once('.').map_or(given, |(stem, _)| stem);
+    let mut clean: String = stem
+        .chars()
+        .map(|c| match c {
+            'a'..='z' | 'A'..='Z' | '0'..='9' | '-' | '_' => c,
+            _ => '_',
+        })
+        .take(90)
+        .collect();
+    if clean.trim_matches('_').is_empty() {
+        clean = "live_photo".to_owned();
+    }
+    format!("{clean}{suffix}.{extension}")
+}
+
 /// A `width` argument as `imageUrl` takes it: `None` or one of [`WIDTHS`].
 pub fn check_width(width: Option<i32>) -> Result<Option<u32>, String> {
     match width {

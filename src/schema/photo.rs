@@ -19,7 +19,7 @@ use crate::{
     auth::Caller,
     code::Code,
     executor::{Boxed, Immediate, Shaped},
-    images::{self, ImageUrls},
+    images::{self, Format, ImageUrls},
     loader::Loaders,
     upstream::{self, ClientId, LivePhotoDownload, PhotoId},
 };
@@ -176,12 +176,14 @@ pub struct LivePhotoImage(Arc<LivePhotoDownload>);
 /// A live photo's image: ready for an `<img src>` as `dataUrl`.
 #[Object]
 impl LivePhotoImage {
-    /// The file name ComplyCube gives the image, e.g. `selfie_1588704754226.jpg`.
-    async fn file_name(&self) -> &str {
-        &self.0.file_name
+    /// The file name ComplyCube gives the image, made safe to save under: letters, digits,
+    /// `-` and `_`, and the extension of what the bytes are (`selfie_1588704754226.jpg`).
+    async fn file_name(&self) -> String {
+        self.safe_file_name()
     }
 
-    /// The image's MIME type as the download reports it, e.g. `image/jpg`.
+    /// The image's MIME type as the download reports it, e.g. `image/jpg` (`dataUrl`
+    /// goes by the bytes instead).
     async fn content_type(&self) -> &str {
         &self.0.content_type
     }
@@ -191,32 +193,32 @@ impl LivePhotoImage {
         &self.0.data
     }
 
-    /// `data:<contentType>;base64,<data>`: a URL that an `<img>` shows directly. A content
-    /// type that is not a plain `image/...` type is given as `application/octet-stream`,
-    /// so the URL can never carry HTML or script.
+    /// `data:<type>;base64,<data>`: a URL that an `<img>` shows directly. The type is what
+    /// the bytes are (`image/jpeg` or `image/png` by their first bytes), whatever the
+    /// download said; anything else is `application/octet-stream`, so the URL can never
+    /// carry HTML, SVG or script.
     async fn data_url(&self) -> String {
-        format!(
-            "data:{};base64,{}",
-            image_media_type(&self.0.content_type),
-            self.0.data
-        )
+        self.safe_data_url()
     }
 }
 
-/// `content_type` when it is a plain image type (`image/` and a token), else
-/// `application/octet-stream`.
-fn image_media_type(content_type: &str) -> &str {
-    let plain = content_type.strip_prefix("image/").is_some_and(|sub| {
-        !sub.is_empty()
-            && sub
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'+' | b'-'))
-            && !sub.starts_with("svg")
-    });
-    if plain {
-        content_type
-    } else {
-        "application/octet-stream"
+impl LivePhotoImage {
+    fn safe_file_name(&self) -> String {
+        let extension = Format::sniff(&self.head()).map_or("bin", Format::extension);
+        images::safe_file_name(&self.0.file_name, "", extension)
+    }
+
+    fn safe_data_url(&self) -> String {
+        let media =
+            Format::sniff(&self.head()).map_or("application/octet-stream", Format::media_type);
+        format!("data:{media};base64,{}", self.0.data)
+    }
+
+    /// The first bytes of the image: enough to tell what it is.
+    fn head(&self) -> Vec<u8> {
+        use base64::{engine::general_purpose::STANDARD, Engine};
+        let prefix = &self.0.data.as_bytes()[..self.0.data.len().min(16)];
+        STANDARD.decode(prefix).unwrap_or_default()
     }
 }
 
@@ -236,19 +238,41 @@ impl Immediate for LivePhotoImage {}
 mod tests {
     use super::*;
 
+    fn image(content_type: &str, bytes: &[u8], file_name: &str) -> LivePhotoImage {
+        use base64::{engine::general_purpose::STANDARD, Engine};
+        LivePhotoImage(Arc::new(LivePhotoDownload {
+            file_name: file_name.into(),
+            content_type: content_type.into(),
+            data: STANDARD.encode(bytes),
+        }))
+    }
+
     #[test]
-    fn data_urls_only_ever_carry_image_types() {
-        assert_eq!(image_media_type("image/jpg"), "image/jpg");
-        assert_eq!(image_media_type("image/png"), "image/png");
-        for odd in [
-            "text/html",
-            "image/svg+xml",
-            "image/",
-            "image/png;x=1",
-            "image/png,<script>",
+    fn data_urls_say_what_the_bytes_are_never_what_the_download_claims() {
+        let jpeg = image(
             "images/jpg",
-        ] {
-            assert_eq!(image_media_type(odd), "application/octet-stream", "{odd}");
+            &[0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3],
+            "selfie_1.jpg",
+        );
+        let png = image("image/svg+xml", b"\x89PNG\r\n\x1a\n\0\0", "x.svg");
+        let svg = image("image/SVG+xml", b"<svg onload=alert(1)>", "a\"b.svg");
+        let html = image("image/png", b"<html><script>", "x.png");
+        let run = |i: &LivePhotoImage| (i.safe_data_url(), i.safe_file_name());
+        let (url, name) = run(&jpeg);
+        assert!(url.starts_with("data:image/jpeg;base64,"), "{url}");
+        assert_eq!(name, "selfie_1.jpg");
+        let (url, name) = run(&png);
+        assert!(
+            url.starts_with("data:image/png;base64,") && name == "x.png",
+            "{url} {name}"
+        );
+        for other in [&svg, &html] {
+            let (url, name) = run(other);
+            assert!(
+                url.starts_with("data:application/octet-stream;base64,"),
+                "{url}"
+            );
+            assert!(name.ends_with(".bin") && !name.contains('"'), "{name}");
         }
     }
 }

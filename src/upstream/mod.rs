@@ -160,6 +160,9 @@ pub struct UpstreamSettings {
     pub redis_url: Option<RedisUrl>,
     /// The longest any one Redis call may take before the budget and the cache fall back.
     pub redis_timeout: Duration,
+    /// What seals cache entries in Redis where there is no server key (`CACHE_SEAL_SECRET`);
+    /// with a key, it is derived from the key unless this is set.
+    pub cache_seal_secret: Option<crate::secrets::Secret>,
 }
 
 /// Upstream requests in flight at once, by default: enough for the different clients of
@@ -199,6 +202,7 @@ impl UpstreamSettings {
             rate_budget: RateBudgetSettings::default(),
             redis_url: None,
             redis_timeout: crate::redis::DEFAULT_REDIS_TIMEOUT,
+            cache_seal_secret: None,
         }
     }
 }
@@ -247,6 +251,10 @@ impl Upstream {
             None => None,
         };
         let http = reqwest::Client::builder()
+            // Neither ComplyCube nor a JWKS document has a reason to redirect; following one
+            // would trust another host with the key or the keys (and leak the request's
+            // query in a `Referer`).
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.request_timeout)
             .user_agent(concat!("complycube-graphql/", env!("CARGO_PKG_VERSION")))
@@ -281,7 +289,12 @@ impl Upstream {
             auth,
             key: settings.api_key.clone(),
             key_id: KeyId::of(settings.api_key.as_ref()),
-            seal: SealKey::derive(settings.api_key.as_ref()),
+            seal: match (&settings.cache_seal_secret, &settings.api_key) {
+                (Some(secret), _) => SealKey::from_secret(secret),
+                (None, Some(key)) => SealKey::derive(key),
+                // Only ever used in process: `Service::new` refuses Redis without a key.
+                (None, None) => SealKey::ephemeral(),
+            },
             cache: Cache::new(&settings.cache, redis.as_ref())?,
             permits: Arc::new(Semaphore::new(settings.max_concurrency.max(1))),
             max_body_bytes: settings.max_body_bytes,
@@ -331,9 +344,9 @@ mod tests {
     fn api_key_never_prints() {
         let key = ApiKey::new("live_secret_123");
         let settings = UpstreamSettings::new("http://x/v1", Some(key));
-        assert!(!format!("{settings:?}").contains("secret"));
+        assert!(!format!("{settings:?}").contains("live_secret"));
         let upstream = Upstream::new(&settings).unwrap();
-        assert!(!format!("{upstream:?}").contains("secret"));
+        assert!(!format!("{upstream:?}").contains("live_secret"));
     }
 
     #[test]

@@ -55,7 +55,7 @@ impl Session {
             .header_value()
             .ok_or("the API key contains characters not allowed in an HTTP header")?;
         self.forwarded_key_id = Some(KeyId::of(Some(&key)));
-        self.forwarded_seal = Some(SealKey::derive(Some(&key)));
+        self.forwarded_seal = Some(SealKey::derive(&key));
         self.key = Some((key, header));
         Ok(self)
     }
