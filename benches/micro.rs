@@ -75,7 +75,14 @@ fn build_connection(bencher: Bencher, n: u64) {
         complycube_graphql::images::urls::Fallback::ServerKey(&key),
     )
     .unwrap();
-    let executor = schema::executor(Limits::DEFAULT, QueryLimits::default(), true, urls).unwrap();
+    let executor = schema::executor(
+        Limits::DEFAULT,
+        QueryLimits::default(),
+        true,
+        urls,
+        complycube_graphql::upstream::DEFAULT_MAX_DOWNLOAD_BYTES,
+    )
+    .unwrap();
     let upstream = Upstream::new(&UpstreamSettings::new("http://127.0.0.1:9/v1", None)).unwrap();
     let photos: Vec<_> = data::demo_photos()["5f1e0a3c9d2b4a0008a104e2"]
         .iter()

@@ -51,7 +51,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let tokens = std::env::var(ACCESS_TOKENS_ENV).ok();
     let serving = upstream.serving();
     let auth = args.auth.resolve(serving, tokens.as_deref())?;
-    let access = args.exposure.resolve(serving, auth)?;
+    let access = args.exposure.resolve(serving, auth, args.listen)?;
     access.log_start(serving);
     let mut config = match upstream {
         UpstreamChoice::Demo => {

@@ -218,6 +218,19 @@ impl KeyId {
         Self(hash.finalize().into())
     }
 
+    /// The stand-in of one caller of this service (a static token, a JWT's issuer and
+    /// subject), for the per-caller share of the rate budget: in a hash domain of its own,
+    /// so that it can never be any key's.
+    pub fn caller(parts: &[&[u8]]) -> Self {
+        let mut hash = Sha256::new();
+        hash.update(b"complycube-graphql/caller-id/v1\0");
+        for part in parts {
+            hash.update((part.len() as u64).to_be_bytes());
+            hash.update(part);
+        }
+        Self(hash.finalize().into())
+    }
+
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }

@@ -7,6 +7,7 @@
 //! expressed (`jsonwebtoken` has no such algorithm); an HS256 token never meets an RSA or
 //! EC key (so the RSA-public-key-as-HMAC-secret trick finds nothing to verify with).
 
+use crate::secrets::KeyId;
 use std::{collections::BTreeSet, sync::Arc};
 
 use jsonwebtoken::{errors::ErrorKind, Algorithm, DecodingKey, Validation};
@@ -72,7 +73,9 @@ impl JwtVerifier {
     }
 
     /// The caller a valid token stands for.
-    pub async fn verify(&self, token: &str) -> Result<Caller, Refusal> {
+    /// The caller a valid token stands for, and who they are for the rate budget's
+    /// per-caller share: the token's issuer and subject (the token itself without `sub`).
+    pub async fn verify(&self, token: &str) -> Result<(Caller, KeyId), Refusal> {
         // An unknown `alg` (`none` among them) fails here: there is no key for it.
         let header = jsonwebtoken::decode_header(token).map_err(|_| Refusal::Invalid)?;
         let mut keys: Vec<VerifyingKey> = Vec::new();
@@ -90,7 +93,16 @@ impl JwtVerifier {
             match jsonwebtoken::decode::<Value>(token, &key.key, &self.validation(key.alg)) {
                 Ok(data) => {
                     self.check_lifetime(&data.claims)?;
-                    return self.caller(&data.claims);
+                    let claim = |name: &str| data.claims.get(name).and_then(Value::as_str);
+                    let who = match claim("sub") {
+                        Some(sub) => KeyId::caller(&[
+                            b"jwt",
+                            claim("iss").unwrap_or_default().as_bytes(),
+                            sub.as_bytes(),
+                        ]),
+                        None => KeyId::caller(&[b"jwt-token", token.as_bytes()]),
+                    };
+                    return Ok((self.caller(&data.claims)?, who));
                 }
                 // Only a token whose signature held can be "expired": say so, it helps.
                 Err(e) if *e.kind() == ErrorKind::ExpiredSignature => refusal = Refusal::Expired,
@@ -193,7 +205,7 @@ mod tests {
     }
 
     fn check(verifier: &JwtVerifier, token: &str) -> Result<Caller, Refusal> {
-        futures::executor::block_on(verifier.verify(token))
+        futures::executor::block_on(verifier.verify(token)).map(|(caller, _)| caller)
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod jwt;
 mod settings;
 mod tokens;
 
+use crate::secrets::KeyId;
 use std::{collections::BTreeSet, sync::Arc};
 
 use axum::http::{header, HeaderMap};
@@ -65,6 +66,10 @@ pub struct Admission {
     pub caller: Caller,
     /// The key to use upstream for this request instead of the server's (forwarding mode).
     pub key: Option<ApiKey>,
+    /// Who is calling, for the per-caller share of the rate budget (`--caller-rate`): a
+    /// static token or a JWT's subject; `None` when nothing tells callers apart (open
+    /// mode) or each brings their own key (forwarding).
+    pub who: Option<KeyId>,
 }
 
 impl Admission {
@@ -72,6 +77,7 @@ impl Admission {
         Self {
             caller: Caller::Full,
             key: None,
+            who: None,
         }
     }
 }
@@ -181,17 +187,25 @@ impl Gate {
                 Some(key) => Ok(Admission {
                     caller: Caller::Forwarded,
                     key: Some(ApiKey::new(key)),
+                    who: None,
                 }),
             },
             Mode::Verify { tokens, jwt } => {
                 let token = bearer(authorization.ok_or(Refusal::Missing)?)?;
                 if tokens.contains(token) {
-                    return Ok(Admission::full());
+                    return Ok(Admission {
+                        who: Some(KeyId::caller(&[b"token", token.as_bytes()])),
+                        ..Admission::full()
+                    });
                 }
                 match jwt {
                     Some(jwt) if JwtVerifier::looks_like_jwt(token) => {
-                        let caller = jwt.verify(token).await?;
-                        Ok(Admission { caller, key: None })
+                        let (caller, who) = jwt.verify(token).await?;
+                        Ok(Admission {
+                            caller,
+                            key: None,
+                            who: Some(who),
+                        })
                     }
                     _ => Err(Refusal::Invalid),
                 }

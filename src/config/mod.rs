@@ -11,7 +11,6 @@ use humantime::Duration as HumanDuration;
 
 mod simulate;
 
-use simulate::parse_rate;
 pub use simulate::SimulateArgs;
 
 use crate::{
@@ -23,8 +22,10 @@ use crate::{
     secrets::Secret,
     telemetry::LogFormat,
     upstream::{
-        self, budget::DEFAULT_FALLBACK_SHARE, ApiKey, RateBudgetSettings, RedisUrl, RetryPolicy,
-        UpstreamSettings, DEFAULT_MAX_DOWNLOAD_BYTES,
+        self,
+        budget::{RateChoice, DEFAULT_FALLBACK_SHARE},
+        ApiKey, RateBudgetSettings, RedisUrl, RetryPolicy, UpstreamSettings,
+        DEFAULT_MAX_DOWNLOAD_BYTES,
     },
 };
 
@@ -114,6 +115,12 @@ pub struct ServeArgs {
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = http::DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
 
+    /// Largest answer to one HTTP request (a batch's together), in bytes: estimated before
+    /// anything runs and counted as it is built; past it, RESPONSE_TOO_LARGE.
+    #[arg(long, env = "MAX_RESPONSE_BYTES", default_value_t = http::DEFAULT_MAX_RESPONSE_BYTES as u64,
+          value_parser = clap::value_parser!(u64).range(1024..=(1 << 30)))]
+    pub max_response_bytes: u64,
+
     /// Deepest selection nesting a query may have (GraphiQL's introspection query fits).
     #[arg(long, env = "MAX_QUERY_DEPTH", default_value_t = QueryLimits::default().max_depth)]
     pub max_query_depth: usize,
@@ -185,9 +192,15 @@ pub struct ServeArgs {
     pub exposure: ExposureArgs,
 
     /// Requests per second each upstream key may make, across every replica sharing
-    /// `--redis-url` (ComplyCube: about 10 on a live key, 5 on a sandbox key). Off when unset.
-    #[arg(long, env = "UPSTREAM_RATE", value_parser = parse_rate)]
-    pub upstream_rate: Option<f64>,
+    /// `--redis-url`, or `off`. Default: what ComplyCube documents for the key, 10 for a
+    /// `live_` key and 5 for a `test_` key; off for other keys and in forwarding mode.
+    #[arg(long, env = "UPSTREAM_RATE")]
+    pub upstream_rate: Option<RateChoice>,
+
+    /// Requests per second one caller (a static token, a JWT subject) may take of the
+    /// key's rate, or `off`. Default: half of `--upstream-rate`.
+    #[arg(long, env = "CALLER_RATE")]
+    pub caller_rate: Option<RateChoice>,
 
     /// Requests a key may make at once after a quiet spell. Default: one second's worth of
     /// `--upstream-rate`.
@@ -301,6 +314,13 @@ impl ServeArgs {
 
     /// The service's configuration, talking to ComplyCube at `base_url` with `api_key`.
     pub fn service_config(&self, base_url: String, api_key: Option<ApiKey>) -> ServiceConfig {
+        let rate_budget = RateBudgetSettings {
+            burst: self.upstream_burst,
+            queue_timeout: self.upstream_queue_timeout.into(),
+            fallback_share: self.upstream_rate_fallback_share,
+            ..RateBudgetSettings::default()
+        }
+        .resolve(self.upstream_rate, self.caller_rate, api_key.as_ref());
         ServiceConfig {
             upstream: UpstreamSettings {
                 base_url,
@@ -320,12 +340,7 @@ impl ServeArgs {
                     max_delay: *self.upstream_retry_max_delay,
                     retry_after_cap: *self.upstream_retry_after_cap,
                 },
-                rate_budget: RateBudgetSettings {
-                    rate: self.upstream_rate,
-                    burst: self.upstream_burst,
-                    queue_timeout: self.upstream_queue_timeout.into(),
-                    fallback_share: self.upstream_rate_fallback_share,
-                },
+                rate_budget,
                 // Empty counts as unset, as `docker compose`'s `${REDIS_URL:-}` leaves it.
                 redis_url: self
                     .redis_url
@@ -350,6 +365,7 @@ impl ServeArgs {
             max_body_bytes: self.max_body_bytes,
             request_timeout: *self.request_timeout,
             max_upstream_calls: self.max_upstream_calls,
+            max_response_bytes: self.max_response_bytes as usize,
             // Open until `serve` puts in what the flags' `resolve` decided.
             access: Default::default(),
             shutdown_delay: self.shutdown_delay.into(),

@@ -10,6 +10,7 @@ use async_graphql::{
 use serde_json::{json, Value as Json};
 
 use super::{
+    budget::Typical,
     builtin_scalar,
     shape::{testing::async_graphql_only, Immediate, Shaped},
     types::{FieldTypes, INTROSPECTION_SDL},
@@ -71,6 +72,10 @@ impl Item {
     async fn note(&self) -> &str {
         "note"
     }
+    /// Far longer than a typical value.
+    async fn long(&self) -> String {
+        "x".repeat(1000)
+    }
 }
 
 impl Immediate for Item {}
@@ -111,7 +116,7 @@ fn builder() -> SchemaBuilder<Root, EmptyMutation, EmptySubscription> {
 }
 
 fn executor() -> Executor<Root> {
-    Executor::new(builder, builtin_scalar, 16, true).unwrap()
+    Executor::new(builder, builtin_scalar, 16, true, Box::new(Typical)).unwrap()
 }
 
 /// The answer's data as async-graphql's ordered map serialises it (keys in order), and
@@ -225,7 +230,14 @@ async fn fragments_and_aliases_keep_the_order_of_first_selection() {
 /// and errors: the shortcuts change only order and nulls.
 #[tokio::test]
 async fn without_the_shortcuts_async_graphql_gives_the_same_values_and_errors() {
-    let plain = Executor::new(|| async_graphql_only(builder()), builtin_scalar, 16, true).unwrap();
+    let plain = Executor::new(
+        || async_graphql_only(builder()),
+        builtin_scalar,
+        16,
+        true,
+        Box::new(Typical),
+    )
+    .unwrap();
     let shaped = executor();
     let query = "{ shaped { item { note } quick slow } }";
     let a = plain.execute(Request::new(query)).await.response;
@@ -250,6 +262,7 @@ fn a_schema_with_what_the_executor_does_not_handle_refuses_to_start() {
         builtin_scalar,
         16,
         true,
+        Box::new(Typical),
     )
     .err()
     .expect("a union is fenced");
@@ -314,4 +327,42 @@ async fn the_introspection_sdl_is_what_async_graphql_serves() {
         }
     }
     assert!(checked >= 13, "{checked}");
+}
+
+#[tokio::test]
+async fn an_answer_past_its_budget_is_refused_before_it_runs_or_stopped_while_built() {
+    use std::sync::Arc;
+
+    use super::budget::AnswerBudget;
+
+    let executor = executor();
+    let run = |query: &str, budget: &Arc<AnswerBudget>| {
+        executor.execute(Request::new(query).data(budget.clone()))
+    };
+    let code = |answer: &super::Answer| answer.code().map(|c| c.as_str());
+    // Estimated at about 150 bytes: too much for 64, before anything resolves.
+    let small = Arc::new(AnswerBudget::new(64));
+    let refused = run("{ shaped { quick slow items { note } } }", &small).await;
+    assert_eq!(refused.outcome, Outcome::Refused);
+    assert_eq!(code(&refused), Some("RESPONSE_TOO_LARGE"));
+    // Estimated small, built large: stopped, and no half answer.
+    let budget = Arc::new(AnswerBudget::new(500));
+    let stopped = run("{ shaped { item { long } } }", &budget).await;
+    assert_eq!(code(&stopped), Some("RESPONSE_TOO_LARGE"));
+    assert_eq!(stopped.response.data, async_graphql::Value::Null);
+    assert_eq!(stopped.response.errors.len(), 1);
+    // The same within the budget, and a second operation of the same request sharing it.
+    let roomy = Arc::new(AnswerBudget::new(1500));
+    let fits = run("{ shaped { item { long } } }", &roomy).await;
+    assert!(
+        fits.response.errors.is_empty(),
+        "{:?}",
+        fits.response.errors
+    );
+    let second = run("{ shaped { item { long } } }", &roomy).await;
+    assert_eq!(
+        code(&second),
+        Some("RESPONSE_TOO_LARGE"),
+        "the request's budget is spent"
+    );
 }

@@ -39,6 +39,7 @@
 //! resolution, async-graphql's registry; everything that walks a document goes through
 //! `walk.rs` and its one fragment rule.
 
+pub mod budget;
 mod documents;
 #[cfg(test)]
 mod fences;
@@ -53,7 +54,13 @@ use async_graphql::{
     ObjectType, Request, Response, Schema, SchemaBuilder, ServerError, ValidationMode, Value,
 };
 
-use self::{documents::Documents, types::FieldTypes};
+use std::{any::TypeId, sync::Arc};
+
+use self::{
+    budget::{AnswerBudget, CostModel},
+    documents::Documents,
+    types::FieldTypes,
+};
 use crate::code::Code;
 
 pub use self::shape::{extension, Boxed, Immediate, Shaped};
@@ -119,6 +126,15 @@ impl Answer {
     }
 }
 
+/// The answer budget a request carries in its data, if any.
+fn answer_budget(request: &Request) -> Option<Arc<AnswerBudget>> {
+    request
+        .data
+        .get(&TypeId::of::<Arc<AnswerBudget>>())
+        .and_then(|budget| budget.downcast_ref::<Arc<AnswerBudget>>())
+        .cloned()
+}
+
 /// Runs GraphQL requests for one query root (see the module documentation).
 pub struct Executor<Q: ObjectType + 'static> {
     strict: QuerySchema<Q>,
@@ -128,6 +144,8 @@ pub struct Executor<Q: ObjectType + 'static> {
     scalars: ScalarCheck,
     /// `__schema` and `__type` answer.
     introspection: bool,
+    /// What the schema's fields weigh, for the answer's budget ([`budget`]).
+    cost: Box<dyn CostModel>,
 }
 
 impl<Q: ObjectType + 'static> Executor<Q> {
@@ -140,6 +158,7 @@ impl<Q: ObjectType + 'static> Executor<Q> {
         scalars: ScalarCheck,
         max_aliases: usize,
         introspection: bool,
+        cost: Box<dyn CostModel>,
     ) -> Result<Self, String> {
         let builder = || match introspection {
             true => builder(),
@@ -155,6 +174,7 @@ impl<Q: ObjectType + 'static> Executor<Q> {
             documents: Documents::new(max_aliases),
             scalars,
             introspection,
+            cost,
         })
     }
 
@@ -189,6 +209,30 @@ impl<Q: ObjectType + 'static> Executor<Q> {
                 return Answer::refused(*error, operation);
             }
         }
+        // An answer that would pass the request's budget costs nothing: it is refused here.
+        let budget = answer_budget(&request);
+        let mut reserved = 0;
+        if let (Some(budget), Some(definition)) = (&budget, definition) {
+            let estimate = budget::estimate(
+                &self.types,
+                &*self.cost,
+                &document.fragments,
+                &self.types.query_type,
+                &definition.selection_set.node,
+                &request.variables,
+            );
+            if let Err(total) = budget.reserve(estimate) {
+                let message = format!(
+                    "this answer could weigh about {total} bytes, more than the {} one request \
+                     may (--max-response-bytes): ask for smaller pages, fewer fields or fewer \
+                     operations at once",
+                    budget.max()
+                );
+                let refused = Code::ResponseTooLarge.server_error(message, None);
+                return Answer::refused(refused, operation);
+            }
+            reserved = estimate;
+        }
         let validated = prepared.is_validated();
         let schema = if validated { &self.fast } else { &self.strict };
         let mut response = schema.execute(request).await;
@@ -203,6 +247,22 @@ impl<Q: ObjectType + 'static> Executor<Q> {
         } else {
             Outcome::Ran
         };
+        if let (Outcome::Refused, Some(budget)) = (outcome, &budget) {
+            budget.release(reserved);
+        }
+        if outcome == Outcome::Ran && budget.is_some_and(|b| b.exceeded()) {
+            // Stopped while it was built: no half answer.
+            let message = "the answer passed the bytes one request may have \
+                           (--max-response-bytes) while it was built, and was stopped: ask for \
+                           smaller pages or fewer fields";
+            response =
+                Response::from_errors(vec![Code::ResponseTooLarge.server_error(message, None)]);
+            return Answer {
+                response,
+                outcome: Outcome::Ran,
+                operation,
+            };
+        }
         if outcome == Outcome::Ran {
             if !validated {
                 prepared.mark_validated();

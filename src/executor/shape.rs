@@ -39,7 +39,11 @@ use async_graphql::{
     Value,
 };
 
-use super::{types::FieldTypes, walk};
+use super::{
+    budget::{written_bytes, AnswerBudget},
+    types::FieldTypes,
+    walk,
+};
 use crate::code::Code;
 
 /// An object type that [`Shaped`] may resolve in place: it says which of its fields may
@@ -83,13 +87,28 @@ impl<T: Immediate> OutputType for Shaped<T> {
         if testing::is_async_graphql_only(ctx) {
             return resolve_container(ctx, &self.0).await;
         }
+        let budget = ctx.data_opt::<std::sync::Arc<AnswerBudget>>();
+        // Past the budget, the answer is dropped: build (and load) nothing more.
+        if budget.is_some_and(|b| b.exceeded()) {
+            return Ok(Value::Null);
+        }
         let object = self.0.introspection_type_name();
         let mut fields = Vec::with_capacity(ctx.item.node.items.len());
-        if !has_extensions(ctx) && plan::<T>(ctx, &object, &mut fields)? == Plan::InPlace {
-            return Ok(self.in_place(ctx, &object, fields).await);
+        let value =
+            if !has_extensions(ctx) && plan::<T>(ctx, &object, &mut fields)? == Plan::InPlace {
+                self.in_place(ctx, &object, fields).await
+            } else {
+                let value = resolve_container(ctx, &self.0).await?;
+                restore(ctx, &object, value)
+            };
+        if let (Some(budget), Value::Object(fields)) = (budget, &value) {
+            let bytes = fields
+                .iter()
+                .map(|(key, value)| written_bytes(key, value))
+                .sum();
+            budget.spend(bytes);
         }
-        let value = resolve_container(ctx, &self.0).await?;
-        Ok(restore(ctx, &object, value))
+        Ok(value)
     }
 }
 

@@ -161,6 +161,13 @@ impl FieldTypes {
         self.fields.get(parent)?.get(field).map(String::as_str)
     }
 
+    /// The object types implementing the interface `name`; `None` for any other type.
+    pub fn implementers(&self, name: &str) -> Option<impl Iterator<Item = &str>> {
+        self.possible
+            .get(name)
+            .map(|objects| objects.iter().map(String::as_str))
+    }
+
     /// The arguments of `parent.field`, if the schema has that field.
     pub fn arguments(&self, parent: &str, field: &str) -> Option<&[InputField]> {
         self.arguments.get(parent)?.get(field).map(Vec::as_slice)

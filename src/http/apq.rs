@@ -190,10 +190,12 @@ mod tests {
         let a = Namespace::of(&Admission {
             caller: Caller::scoped(["a".to_owned()]),
             key: None,
+            who: None,
         });
         let b = Namespace::of(&Admission {
             caller: Caller::scoped(["b".to_owned()]),
             key: None,
+            who: None,
         });
         let full = Namespace::of(&Admission::full());
         assert!(a != b && a != full);

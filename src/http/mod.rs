@@ -15,18 +15,20 @@ pub mod cors;
 pub mod exposure;
 mod gate;
 mod graphiql;
+pub mod guard;
 mod images;
+mod incoming;
 pub mod media;
 mod ops;
 pub mod request_id;
 pub mod serve;
+pub mod trusted;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
 use async_graphql::BatchRequest;
-use async_graphql_axum::GraphQLBatchRequest;
 use axum::{
-    extract::{FromRequest, Request, State},
+    extract::{Request, State},
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     routing::get,
@@ -48,7 +50,7 @@ use self::{
 use crate::{
     auth::{Admission, Authentication, Gate, Refusal},
     code::Code,
-    executor::{Answer, Executor},
+    executor::{budget::AnswerBudget, Answer, Executor},
     images::{urls::Fallback, ImageSettings, ImageUrls, Images},
     loader::Loaders,
     metrics,
@@ -71,6 +73,8 @@ pub struct ServiceConfig {
     pub request_timeout: Duration,
     /// Most upstream calls one HTTP request may cause (retries not counted).
     pub max_upstream_calls: usize,
+    /// Largest answer to one HTTP request, in bytes (see [`crate::executor::budget`]).
+    pub max_response_bytes: usize,
     /// Who may call, from which origins, and what is exposed (see [`crate::auth`]).
     pub access: AccessConfig,
     /// Time between the shutdown signal (when `/readyz` turns 503) and the end of
@@ -104,6 +108,12 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 /// key's rate limit for everyone.
 pub const DEFAULT_MAX_UPSTREAM_CALLS: usize = 128;
 
+/// Largest answer to one HTTP request, by default: a full page of 100 photos with every
+/// field is about 60 KB and a request's images at most `--max-download-bytes` (4 MiB) as
+/// base64; 16 MiB leaves room for a batch of such pages and keeps a few answers in flight
+/// well inside the 256 MiB the Kubernetes manifests give a pod.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
 /// Time between the shutdown signal and draining, by default: none, as a process run by
 /// hand wants; behind a load balancer set it to the balancer's probe interval (the
 /// Kubernetes manifests use 5 s).
@@ -119,6 +129,7 @@ impl ServiceConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             max_upstream_calls: DEFAULT_MAX_UPSTREAM_CALLS,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             access: AccessConfig::default(),
             shutdown_delay: DEFAULT_SHUTDOWN_DELAY,
             images: ImageSettings::default(),
@@ -142,6 +153,7 @@ struct Inner {
     max_body_bytes: usize,
     request_timeout: Duration,
     max_upstream_calls: usize,
+    max_response_bytes: usize,
     gate: Arc<Gate>,
     apq: apq::PersistedQueries,
     cors: cors::CorsPolicy,
@@ -151,6 +163,11 @@ struct Inner {
     images: Images,
     metrics_token: Option<crate::secrets::Secret>,
     timeouts: HttpTimeouts,
+    /// Open mode's guard: the hosts answered (`None`: any) and whether a GET must show it
+    /// passed a preflight.
+    allowed_hosts: Option<guard::AllowedHosts>,
+    csrf_prevention: bool,
+    trusted: Option<Arc<trusted::TrustedDocuments>>,
 }
 
 impl Service {
@@ -192,6 +209,7 @@ impl Service {
                 config.query_limits,
                 access.introspection,
                 urls,
+                settings.max_download_bytes,
             )?,
             gate: Arc::new(Gate::new(&access.auth, upstream.http_client())?),
             apq: apq::PersistedQueries::default(),
@@ -202,11 +220,15 @@ impl Service {
             max_body_bytes: config.max_body_bytes,
             request_timeout: config.request_timeout,
             max_upstream_calls: config.max_upstream_calls,
+            max_response_bytes: config.max_response_bytes,
             shutdown_delay: config.shutdown_delay,
             readiness: ops::Readiness::default(),
             images,
             metrics_token: access.metrics_token.clone(),
             timeouts: config.timeouts,
+            allowed_hosts: access.allowed_hosts.clone(),
+            csrf_prevention: access.csrf_prevention,
+            trusted: access.trusted.clone(),
         })))
     }
 
@@ -245,6 +267,15 @@ impl Service {
                 }
             }))
             .with_state(self.clone());
+        // A host name the service is not known by is refused before anything else (DNS
+        // rebinding, open mode).
+        let router = match &self.0.allowed_hosts {
+            Some(allowed) => router.layer(axum::middleware::from_fn_with_state(
+                allowed.clone(),
+                guard::hosts,
+            )),
+            None => router,
+        };
         // Preflights are answered first, and refusals carry CORS headers too (so a browser
         // app can read why it was refused).
         let router = match self.0.cors.layer() {
@@ -337,6 +368,9 @@ impl Service {
         let mut session =
             Session::new(deadline, self.0.max_upstream_calls).with_request_id(request_id);
         let namespace = apq::Namespace::of(&admission);
+        if let Some(who) = admission.who {
+            session = session.with_caller(who);
+        }
         if let Some(key) = admission.key {
             session = match session.with_key(key) {
                 Ok(session) => session,
@@ -345,22 +379,34 @@ impl Service {
         }
         let loaders = Arc::new(Loaders::new(self.0.upstream.clone(), session));
         let caller = admission.caller;
+        let budget = Arc::new(AnswerBudget::new(self.0.max_response_bytes));
         let execute = |request: async_graphql::Request| {
-            self.0
-                .executor
-                .execute(request.data(loaders.clone()).data(caller.clone()))
+            let request = request
+                .data(loaders.clone())
+                .data(caller.clone())
+                .data(budget.clone());
+            self.0.executor.execute(request)
         };
-        // Within a batch, a persisted query that cannot run is that operation's error.
-        let run =
-            |mut request: async_graphql::Request| match self.0.apq.resolve(&mut request, namespace)
-            {
+        // Within a batch, an operation that may not run, or a persisted query that cannot,
+        // is that operation's error.
+        let run = |mut request: async_graphql::Request| {
+            if let Err(refused) = self.admit(&mut request) {
+                return Either::Right(std::future::ready(refused.answer()));
+            }
+            match self.0.apq.resolve(&mut request, namespace) {
                 Ok(()) => Either::Left(execute(request)),
                 Err(e) => Either::Right(std::future::ready(e.answer())),
-            };
+            }
+        };
         let span = tracing::Span::current();
         let detailed = detailed();
         let response = match batch {
             BatchRequest::Single(mut request) => {
+                if let Err(refused) = self.admit(&mut request) {
+                    let answer = refused.answer();
+                    observe(&answer);
+                    return graphql_response(&Answers::Single(answer), media);
+                }
                 // Alone, said as HTTP errors like any other unreadable request, except
                 // `PersistedQueryNotFound`, which Apollo clients expect with a 200.
                 match self.0.apq.resolve(&mut request, namespace) {
@@ -415,7 +461,24 @@ impl Service {
         if detailed {
             span.record("upstream_calls", loaders.session().calls_made());
         }
-        graphql_response(&response, media)
+        // Written into a buffer of about the answer's size: no copies as it grows.
+        let size = (budget.built() as usize).min(self.0.max_response_bytes) + 1024;
+        respond(
+            &response,
+            write_json(&media::Body::from(&response), size),
+            media,
+        )
+    }
+}
+
+impl Service {
+    /// Whether an operation may run here: with trusted documents, only those; the text of
+    /// one named by id is filled in.
+    fn admit(&self, request: &mut async_graphql::Request) -> Result<(), trusted::NotAllowed> {
+        match &self.0.trusted {
+            Some(trusted) => trusted.admit(request),
+            None => Ok(()),
+        }
     }
 }
 
@@ -450,18 +513,31 @@ fn log_name(name: Option<&str>) -> &str {
     }
 }
 
-/// A GraphQL answer in `media` (see [`media`] for statuses and the `data` entry),
-/// serialised with `sonic-rs`: it escapes strings with SIMD, and a page of photos is
-/// mostly strings.
+/// A GraphQL answer in `media` (see [`media`] for statuses and the `data` entry).
 fn graphql_response(answers: &Answers, media: MediaType) -> Response {
-    let written = media::Body::from(answers);
+    respond(
+        answers,
+        write_json(&media::Body::from(answers), 1024),
+        media,
+    )
+}
+
+/// `value` as JSON, into a buffer of `size` bytes to begin with, serialised with
+/// `sonic-rs`: it escapes strings with SIMD, and a page of photos is mostly strings.
+fn write_json(value: &impl serde::Serialize, size: usize) -> Vec<u8> {
+    let mut buffer = Vec::with_capacity(size);
     // Neither can fail on a `Value`: its maps have string keys and its numbers are finite.
-    let body = sonic_rs::to_vec(&written)
-        .or_else(|_| serde_json::to_vec(&written))
-        .unwrap_or_else(|e| {
+    match sonic_rs::to_writer(&mut buffer, value) {
+        Ok(()) => buffer,
+        Err(_) => serde_json::to_vec(value).unwrap_or_else(|e| {
             tracing::error!(error = %e, "a GraphQL response did not serialise");
             br#"{"errors":[{"message":"the answer could not be written","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}"#.to_vec()
-        });
+        }),
+    }
+}
+
+/// The HTTP response carrying `body`, the written `answers`: their status and headers.
+fn respond(answers: &Answers, body: Vec<u8>, media: MediaType) -> Response {
     let mut answer = Response::new(axum::body::Body::from(body));
     *answer.status_mut() = media.status(answers);
     let headers = answer.headers_mut();
@@ -515,6 +591,16 @@ impl Rejection {
                 media,
             ),
             E::Io(e) if e.to_string().contains("length limit") => too_large(media),
+            E::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+                // The client's slowness, not ours: 408 rather than the deadline's 504.
+                let mut late = refuse(
+                    Code::RequestTimeout,
+                    "the request body was not sent in time (--http-body-timeout)",
+                    media,
+                );
+                *late.status_mut() = StatusCode::REQUEST_TIMEOUT;
+                late
+            }
             other => refuse(
                 Code::BadRequest,
                 &format!("the request could not be read: {other}"),
@@ -591,6 +677,14 @@ async fn graphql_get(State(service): State<Service>, request: Request) -> Respon
     let Some(admission) = gate::admission(&request) else {
         return gate::unauthenticated(Refusal::Missing, service.0.gate.forwarding());
     };
+    if service.0.csrf_prevention && !guard::preflighted(request.headers()) {
+        return refuse(
+            Code::CsrfRefused,
+            "a GET without credentials runs only with a header a page cannot send cross-site \
+             without asking: send x-graphql-csrf: 1 (or use POST with Content-Type: application/json)",
+            media,
+        );
+    }
     read_and_execute(&service, request, admission, media).await
 }
 
@@ -602,12 +696,8 @@ async fn read_and_execute(
     media: MediaType,
 ) -> Response {
     let request_id = request_id::of(request.headers()).to_owned();
-    match GraphQLBatchRequest::<Rejection>::from_request(request, &()).await {
-        Ok(batch) => {
-            service
-                .execute(batch.into_inner(), admission, media, &request_id)
-                .await
-        }
+    match incoming::read(request).await {
+        Ok(batch) => service.execute(batch, admission, media, &request_id).await,
         Err(rejection) => rejection.respond(media),
     }
 }
@@ -615,7 +705,10 @@ async fn read_and_execute(
 /// Whether a GET names an operation: its query text, or a persisted query's hash.
 fn names_an_operation(uri: &axum::http::Uri) -> bool {
     uri.query().is_some_and(|q| {
-        q.split('&')
-            .any(|p| p.starts_with("query=") || p.starts_with("extensions="))
+        q.split('&').any(|p| {
+            ["query=", "extensions=", "documentId="]
+                .iter()
+                .any(|k| p.starts_with(k))
+        })
     })
 }

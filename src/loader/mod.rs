@@ -40,7 +40,8 @@ pub struct Loaders {
     /// Loads asked of any loader, answered from its cache or not.
     asked: AtomicUsize,
     /// Bytes of images that `download` may still put in this request's answer: the sum
-    /// over every selection of it, not per alias (`--max-download-bytes`).
+    /// over every selection of its `base64Data` and `dataUrl`, not per alias
+    /// (`--max-download-bytes`).
     download_bytes_left: AtomicUsize,
 }
 

@@ -16,6 +16,7 @@
 //! | `upstream_rate_budget_fallbacks_total` | | times Redis stopped answering and the rate budget fell back to this replica's share |
 //! | `upstream_rate_budget_mode` | `mode` | 1 for where slots are taken now: `local`, `redis` or `fallback` |
 //! | `image_requests_total` | `status`, `width` | answers of `GET /images/…`: HTTP status, and `original`, the thumbnail width, or `unverified` (a URL refused as altered or expired) |
+//! | `trusted_documents_unlisted_total` | `mode` | operations outside `--trusted-documents`: refused (`enforce`) or run and logged (`log`) |
 //! | `redis_up` | | 1 while Redis (`--redis-url`) answers, 0 during an outage |
 //! | `redis_outages_total` | | times Redis stopped answering (the budget and the cache fell back) |
 //!
@@ -75,6 +76,8 @@ pub const AUTH_REFUSAL_REASONS: &[&str] = &[
     "expired",
     // A valid token asking for a client it does not list (FORBIDDEN at that field).
     "client_out_of_scope",
+    // Open mode: a `Host` the service is not known by (ALLOWED_HOSTS).
+    "host_not_allowed",
 ];
 
 /// The content type of [`render`]'s text.
@@ -285,6 +288,16 @@ pub fn image_request(status: u16, width: Option<Option<u32>>) {
         .inc();
 }
 
+/// An operation outside the trusted documents: refused (`enforced`), or run in log mode.
+pub fn trusted_document_refused(enforced: bool) {
+    METRICS
+        .trusted_refusals
+        .get_or_create(&Mode {
+            mode: if enforced { "enforce" } else { "log" },
+        })
+        .inc();
+}
+
 /// Redis answers again (`true`), or an outage began (`false`, counted).
 pub fn redis_up(up: bool) {
     METRICS.redis_up.set(i64::from(up));
@@ -347,6 +360,7 @@ struct Metrics {
     redis_up: Gauge,
     redis_outages: Counter,
     image_requests: Family<ImageLabels, Counter>,
+    trusted_refusals: Family<Mode, Counter>,
     graphql_requests: Family<GraphqlLabels, Counter>,
     graphql_duration: Histogram,
     in_flight: Gauge,
@@ -486,6 +500,12 @@ impl Metrics {
             "Answers of GET /images/... by status and width asked for",
             image_requests.clone(),
         );
+        let trusted_refusals = Family::<Mode, Counter>::default();
+        registry.register(
+            "trusted_documents_unlisted",
+            "Operations outside the trusted documents, by mode (enforce: refused; log: run)",
+            trusted_refusals.clone(),
+        );
         let redis_up = Gauge::default();
         registry.register(
             "redis_up",
@@ -506,6 +526,7 @@ impl Metrics {
             redis_up,
             redis_outages,
             image_requests,
+            trusted_refusals,
             graphql_requests,
             graphql_duration,
             in_flight,

@@ -217,7 +217,14 @@ async fn the_shortcuts_answer_as_the_spec_says_async_graphql_would() {
         Some(ApiKey::new("k")),
     ))
     .unwrap();
-    let ours = executor(Limits::DEFAULT, QueryLimits::default(), true, test_urls()).unwrap();
+    let ours = executor(
+        Limits::DEFAULT,
+        QueryLimits::default(),
+        true,
+        test_urls(),
+        1 << 22,
+    )
+    .unwrap();
     let reference = async_graphql_only(builder(Limits::DEFAULT, QueryLimits::default())).finish();
     let types = Types::read();
     let seven = "5f1e0a3c9d2b4a0008a10007";

@@ -19,6 +19,7 @@ use async_graphql::{EmptyMutation, EmptySubscription, SDLExportOptions, Schema, 
 
 mod client;
 mod connection;
+mod cost;
 mod details;
 mod error;
 mod filter;
@@ -95,12 +96,14 @@ pub fn executor(
     query: QueryLimits,
     introspection: bool,
     images: ImageUrls,
+    max_download_bytes: usize,
 ) -> Result<Executor<Query>, String> {
     Executor::new(
         || builder(limits, query).data(images.clone()),
         check_scalar,
         query.max_aliases,
         introspection,
+        Box::new(cost::Cost::new(limits, max_download_bytes)),
     )
 }
 

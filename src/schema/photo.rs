@@ -142,8 +142,9 @@ impl LivePhoto {
 
     /// The image itself, base64 in the answer (`GET /v1/livePhotos/:id/download`), fetched
     /// only when selected and once per request. The images of one answer may weigh
-    /// `--max-download-bytes` (default 4 MiB) in all, each selection counted: past it, a
-    /// `RESPONSE_TOO_LARGE` error, never a truncated image. For pages, `imageUrl`.
+    /// `--max-download-bytes` (default 4 MiB) in all, each `base64Data` and `dataUrl`
+    /// counted: past it, a `RESPONSE_TOO_LARGE` error, never a truncated image. For pages,
+    /// `imageUrl`.
     async fn download(&self, ctx: &Context<'_>) -> FieldResult<Option<Shaped<LivePhotoImage>>> {
         let id = PhotoId::parse(&self.0.id).map_err(|m| {
             error(
@@ -153,19 +154,6 @@ impl LivePhoto {
         })?;
         let loaders = data::<Arc<Loaders>>(ctx)?;
         let image = loaders.download(id).await.map_err(|e| upstream_error(&e))?;
-        // Every selection of a download puts the whole image in the answer again.
-        let padding = image.data.bytes().rev().take_while(|&b| b == b'=').count();
-        let bytes = (image.data.len() / 4 * 3).saturating_sub(padding);
-        loaders.spend_download(bytes).map_err(|limit| {
-            error(
-                Code::ResponseTooLarge,
-                format!(
-                    "the images `download` puts in one answer may weigh {limit} bytes in all \
-                     (--max-download-bytes), and this one would pass it: select `imageUrl` \
-                     instead, which costs the answer a URL"
-                ),
-            )
-        })?;
         Ok(Some(Shaped(LivePhotoImage(image))))
     }
 }
@@ -189,20 +177,42 @@ impl LivePhotoImage {
     }
 
     /// The image bytes, base64-encoded (standard alphabet, with padding).
-    async fn base64_data(&self) -> &str {
-        &self.0.data
+    async fn base64_data(&self, ctx: &Context<'_>) -> FieldResult<&str> {
+        self.spend(ctx)?;
+        Ok(&self.0.data)
     }
 
     /// `data:<type>;base64,<data>`: a URL that an `<img>` shows directly. The type is what
     /// the bytes are (`image/jpeg` or `image/png` by their first bytes), whatever the
     /// download said; anything else is `application/octet-stream`, so the URL can never
     /// carry HTML, SVG or script.
-    async fn data_url(&self) -> String {
-        self.safe_data_url()
+    async fn data_url(&self, ctx: &Context<'_>) -> FieldResult<String> {
+        self.spend(ctx)?;
+        Ok(self.safe_data_url())
     }
 }
 
 impl LivePhotoImage {
+    /// Takes the image from what this request's answer may still hold of images: every
+    /// selection of its text puts the whole image in the answer again.
+    fn spend(&self, ctx: &Context<'_>) -> FieldResult<()> {
+        let text = &self.0.data;
+        let padding = text.bytes().rev().take_while(|&b| b == b'=').count();
+        let bytes = (text.len() / 4 * 3).saturating_sub(padding);
+        data::<Arc<Loaders>>(ctx)?
+            .spend_download(bytes)
+            .map_err(|limit| {
+                error(
+                    Code::ResponseTooLarge,
+                    format!(
+                        "the images one answer holds may weigh {limit} bytes in all \
+                     (--max-download-bytes), and this one would pass it: select `imageUrl` \
+                     instead, which costs the answer a URL"
+                    ),
+                )
+            })
+    }
+
     fn safe_file_name(&self) -> String {
         let extension = Format::sniff(&self.head()).map_or("bin", Format::extension);
         images::safe_file_name(&self.0.file_name, "", extension)

@@ -230,6 +230,8 @@ pub struct Upstream {
     retry: RetryPolicy,
     /// Slots per upstream key, taken by every attempt; `None` when no rate is set.
     budget: Option<Arc<RateBudget>>,
+    /// Each caller's share of it (`--caller-rate`), when there is one.
+    caller_budget: Option<Arc<RateBudget>>,
 }
 
 impl fmt::Debug for Upstream {
@@ -301,6 +303,13 @@ impl Upstream {
             max_download_bytes: settings.max_download_bytes,
             retry: settings.retry.clone(),
             budget: RateBudget::new(&settings.rate_budget, redis.as_ref())?.map(Arc::new),
+            caller_budget: settings
+                .rate_budget
+                .per_caller()
+                .map(|share| RateBudget::new(&share, redis.as_ref()))
+                .transpose()?
+                .flatten()
+                .map(Arc::new),
         })
     }
 

@@ -104,6 +104,10 @@ impl Upstream {
                 let wait_until = session
                     .deadline()
                     .min(Instant::now() + budget.queue_timeout());
+                // The caller's share first: a caller past it takes nothing from the key's.
+                if let (Some(share), Some(caller)) = (&self.caller_budget, session.caller()) {
+                    share.acquire(caller, wait_until).await?;
+                }
                 budget.acquire(self.key_id(session), wait_until).await?;
             }
             let _permit =

@@ -27,6 +27,8 @@ pub struct Session {
     forwarded_key_id: Option<KeyId>,
     /// What seals the forwarded key's cache entries.
     forwarded_seal: Option<SealKey>,
+    /// Who is calling, for the per-caller share of the rate budget.
+    caller: Option<KeyId>,
 }
 
 impl Session {
@@ -39,7 +41,20 @@ impl Session {
             key: None,
             forwarded_key_id: None,
             forwarded_seal: None,
+            caller: None,
         }
+    }
+
+    /// Who is calling: their calls also spend their share of the key's rate budget
+    /// (`--caller-rate`).
+    pub fn with_caller(mut self, caller: KeyId) -> Self {
+        self.caller = Some(caller);
+        self
+    }
+
+    /// Who is calling, when the gate could tell.
+    pub(super) fn caller(&self) -> Option<KeyId> {
+        self.caller
     }
 
     /// This request's id, sent upstream as `x-request-id` (ignored if not a header value).

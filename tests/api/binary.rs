@@ -15,19 +15,25 @@ use crate::helpers::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_complycube-graphql");
 
+/// The binary these tests run: this build's, or `COMPLYCUBE_GRAPHQL_BIN` (to measure the
+/// release build with the same tests, e.g. the amplification test's memory).
+fn bin() -> String {
+    std::env::var("COMPLYCUBE_GRAPHQL_BIN").unwrap_or_else(|_| BIN.to_owned())
+}
+
 /// A running binary and everything it has written to stderr so far.
-struct Running {
+pub(crate) struct Running {
     child: Child,
     log: Arc<Mutex<String>>,
     /// Reads stderr to its end; done once the child has exited.
     reader: tokio::task::JoinHandle<()>,
-    addr: String,
+    pub(crate) addr: String,
 }
 
 /// Starts the binary with a clean environment plus `env`, and waits for it to say where
 /// it listens (by reading its log, not by sleeping).
-async fn start(args: &[&str], env: &[(&str, &str)]) -> Running {
-    let mut command = Command::new(BIN);
+pub(crate) async fn start(args: &[&str], env: &[(&str, &str)]) -> Running {
+    let mut command = Command::new(bin());
     command
         .args(args)
         .env_clear()
@@ -70,11 +76,24 @@ async fn start(args: &[&str], env: &[(&str, &str)]) -> Running {
 }
 
 impl Running {
-    async fn query(&self, query: &str) -> Value {
+    /// A memory figure of the process from `/proc/<pid>/status`, in bytes: `VmHWM` (the
+    /// largest resident set so far), `RssFile` (the resident pages of files: its code).
+    pub(crate) fn memory(&self, field: &str) -> u64 {
+        let pid = self.child.id().expect("still running");
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let kib: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or_else(|| panic!("{field} in /proc/<pid>/status"));
+        kib * 1024
+    }
+
+    pub(crate) async fn query(&self, query: &str) -> Value {
         query_at(self.addr.parse().expect("an address"), query).await
     }
 
-    async fn stop(mut self) -> String {
+    pub(crate) async fn stop(mut self) -> String {
         let _ = self.child.start_kill();
         let _ = self.child.wait().await;
         // The pipe closes with the child: wait until every line has been read.
@@ -85,7 +104,7 @@ impl Running {
 
 #[test]
 fn the_schema_subcommand_prints_schema_graphql() {
-    let output = std::process::Command::new(BIN)
+    let output = std::process::Command::new(bin())
         .arg("schema")
         .output()
         .unwrap();
@@ -279,8 +298,8 @@ async fn the_key_never_reaches_a_response_or_the_log_even_at_trace_level() {
 }
 
 /// Runs the binary to its exit (it is expected to refuse to start); returns its stderr.
-async fn refused_start(args: &[&str], env: &[(&str, &str)]) -> String {
-    let mut command = Command::new(BIN);
+pub(crate) async fn refused_start(args: &[&str], env: &[(&str, &str)]) -> String {
+    let mut command = Command::new(bin());
     command
         .args(args)
         .env_clear()

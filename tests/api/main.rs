@@ -1,6 +1,7 @@
 //! The integration suite: one binary, every test against the real service and the embedded
 //! simulator on random loopback ports, over real HTTP.
 
+mod amplification;
 mod apq;
 mod auth;
 mod binary;
@@ -24,6 +25,7 @@ mod redis;
 mod relay;
 mod resilience;
 mod schema;
+mod security;
 mod simulator;
 mod stable;
 mod tokens;

@@ -65,11 +65,54 @@ pub const DEFAULT_QUEUE_TIMEOUT: Duration = Duration::from_secs(2);
 /// replicas, together exactly the plan's rate; with more, under it by less than a 429 retry.
 pub const DEFAULT_FALLBACK_SHARE: f64 = 0.5;
 
+/// A rate as configured: `off`, or requests per second.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum RateChoice {
+    Off,
+    PerSecond(f64),
+}
+
+impl std::str::FromStr for RateChoice {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text.trim() {
+            "off" | "OFF" | "Off" => Ok(Self::Off),
+            number => match number.parse::<f64>() {
+                Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(Self::PerSecond(rate)),
+                _ => Err(format!(
+                    "`{text}` is neither `off` nor a rate in requests per second above zero (e.g. `10`)"
+                )),
+            },
+        }
+    }
+}
+
+/// The rate ComplyCube documents for a key, by its kind: a `live_` key 10 a second, a
+/// `test_` (sandbox) key 5; `None` for a key of neither kind, or none.
+pub fn documented_rate(key: Option<&crate::secrets::ApiKey>) -> Option<f64> {
+    let key = key?.expose();
+    if key.starts_with("live_") {
+        Some(LIVE_KEY_RATE)
+    } else if key.starts_with("test_") {
+        Some(SANDBOX_KEY_RATE)
+    } else {
+        None
+    }
+}
+
+/// The share of the key's rate one caller may take, by default: two callers at full tilt
+/// take it all between them, and no one caller can starve the others.
+pub const DEFAULT_CALLER_SHARE: f64 = 0.5;
+
 /// Settings of the rate budget. Off unless [`rate`](Self::rate) is set.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RateBudgetSettings {
     /// Requests per second per upstream key; `None`: no budget.
     pub rate: Option<f64>,
+    /// Requests per second one caller (a token, a JWT subject) may take of the key's rate;
+    /// `None`: no share, any caller may take all of it.
+    pub caller_rate: Option<f64>,
     /// Requests a key may make at once after a quiet spell; `None`: one second's worth
     /// ([`Self::burst`]).
     pub burst: Option<u32>,
@@ -83,6 +126,7 @@ impl Default for RateBudgetSettings {
     fn default() -> Self {
         Self {
             rate: None,
+            caller_rate: None,
             burst: None,
             queue_timeout: DEFAULT_QUEUE_TIMEOUT,
             fallback_share: DEFAULT_FALLBACK_SHARE,
@@ -91,6 +135,41 @@ impl Default for RateBudgetSettings {
 }
 
 impl RateBudgetSettings {
+    /// The rate budget `rate` and `caller_rate` ask for with `key` (the server's): unset,
+    /// the rate ComplyCube documents for the key ([`documented_rate`]) and half of it for
+    /// each caller; `off` turns either off.
+    pub fn resolve(
+        mut self,
+        rate: Option<RateChoice>,
+        caller_rate: Option<RateChoice>,
+        key: Option<&crate::secrets::ApiKey>,
+    ) -> Self {
+        self.rate = match rate {
+            Some(RateChoice::Off) => None,
+            Some(RateChoice::PerSecond(rate)) => Some(rate),
+            None => documented_rate(key),
+        };
+        self.caller_rate = match caller_rate {
+            Some(RateChoice::Off) => None,
+            Some(RateChoice::PerSecond(rate)) => Some(rate),
+            None => self.rate.map(|rate| rate * DEFAULT_CALLER_SHARE),
+        };
+        self
+    }
+
+    /// The settings of the per-caller budget, when there is a share and a rate to share.
+    pub fn per_caller(&self) -> Option<Self> {
+        let (Some(_), Some(rate)) = (self.rate, self.caller_rate) else {
+            return None;
+        };
+        Some(Self {
+            rate: Some(rate),
+            caller_rate: None,
+            burst: None,
+            ..self.clone()
+        })
+    }
+
     /// The burst in force: the one set, else one second's worth of the rate (at least 1).
     pub fn burst(&self) -> u32 {
         self.burst
@@ -230,8 +309,11 @@ impl RateBudget {
     /// once with [`Error::Throttled`], having taken nothing. Never waits past `wait_until`
     /// by more than one Redis call (at most the Redis timeout).
     pub async fn acquire(&self, key: KeyId, wait_until: Instant) -> Result<(), Error> {
+        // A slot free now never counts as waiting, however short the queue timeout.
+        let now = Instant::now();
+        let wait_until = wait_until.max(now);
         let slot = match &self.place {
-            Place::Local(local) => local.reserve(key, Instant::now(), wait_until, None),
+            Place::Local(local) => local.reserve(key, now, wait_until, None),
             Place::Shared(shared) => shared.reserve(key, wait_until).await,
         };
         match slot {
@@ -330,5 +412,46 @@ impl Shared {
     fn booked_until(&self, key: KeyId, now: Instant) -> Option<Instant> {
         let booked = self.booked.lock().unwrap_or_else(PoisonError::into_inner);
         booked.get(&key).copied().filter(|until| *until > now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secrets::ApiKey;
+
+    #[test]
+    fn a_real_key_gets_the_documented_rate_and_each_caller_half_of_it() {
+        let resolve = |rate: Option<&str>, caller: Option<&str>, key: Option<&str>| {
+            let key = key.map(ApiKey::new);
+            let settings = RateBudgetSettings::default().resolve(
+                rate.map(|r| r.parse().unwrap()),
+                caller.map(|r| r.parse().unwrap()),
+                key.as_ref(),
+            );
+            (settings.rate, settings.caller_rate)
+        };
+        assert_eq!(
+            resolve(None, None, Some("live_abc")),
+            (Some(10.0), Some(5.0))
+        );
+        assert_eq!(
+            resolve(None, None, Some("test_abc")),
+            (Some(5.0), Some(2.5))
+        );
+        assert_eq!(resolve(None, None, Some("sk_other")), (None, None));
+        assert_eq!(resolve(None, None, None), (None, None), "forwarding, demo");
+        assert_eq!(resolve(Some("off"), None, Some("live_abc")), (None, None));
+        assert_eq!(
+            resolve(None, Some("off"), Some("live_abc")),
+            (Some(10.0), None)
+        );
+        assert_eq!(resolve(Some("3"), Some("1"), None), (Some(3.0), Some(1.0)));
+        assert!("0".parse::<RateChoice>().is_err() && "fast".parse::<RateChoice>().is_err());
+        let shared =
+            RateBudgetSettings::default().resolve(None, None, Some(&ApiKey::new("live_x")));
+        assert_eq!(shared.per_caller().and_then(|c| c.rate), Some(5.0));
+        let unshared = RateBudgetSettings::default().resolve(None, Some(RateChoice::Off), None);
+        assert!(unshared.per_caller().is_none());
     }
 }

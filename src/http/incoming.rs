@@ -1,0 +1,92 @@
+//! Reading a GraphQL request out of an HTTP one: the URL of a GET, the JSON body of a POST
+//! (one operation or a batch).
+//!
+//! The one thing to know: besides the usual fields, an operation may name a trusted document
+//! by `documentId` (GraphQL over HTTP's persisted documents), which async-graphql's request
+//! has no field for: it is carried in the request's `extensions` under `documentId`, where
+//! [`super::trusted`] looks for it. Bodies without one are read straight into async-graphql's
+//! types, as before.
+
+use async_graphql::{BatchRequest, ParseRequestError, Value};
+use axum::{extract::Request, http::Method};
+
+use super::Rejection;
+
+/// The extension a `documentId` is carried in.
+pub const DOCUMENT_ID: &str = "documentId";
+
+/// The GraphQL request(s) of an HTTP request whose body the limit layers already bound.
+pub async fn read(request: Request) -> Result<BatchRequest, Rejection> {
+    if request.method() == Method::GET {
+        let query = request.uri().query().unwrap_or_default();
+        let mut one = async_graphql::http::parse_query_string(query).map_err(|e| {
+            ParseRequestError::Io(std::io::Error::other(format!(
+                "failed to parse graphql request from uri query: {e}"
+            )))
+        })?;
+        if query.contains("documentId=") {
+            let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
+                .map_err(|e| ParseRequestError::InvalidRequest(Box::new(e)))?;
+            if let Some((_, id)) = pairs.into_iter().find(|(k, _)| k == DOCUMENT_ID) {
+                one.extensions.insert(DOCUMENT_ID.into(), Value::String(id));
+            }
+        }
+        return Ok(BatchRequest::Single(one));
+    }
+    let body = axum::body::to_bytes(request.into_body(), usize::MAX)
+        .await
+        .map_err(unreadable_body)?;
+    let invalid = |e: serde_json::Error| ParseRequestError::InvalidRequest(Box::new(e));
+    if memchr_document_id(&body) {
+        let mut json: serde_json::Value = serde_json::from_slice(&body).map_err(invalid)?;
+        match &mut json {
+            serde_json::Value::Array(all) => all.iter_mut().for_each(carry_document_id),
+            one => carry_document_id(one),
+        }
+        return serde_json::from_value(json).map_err(|e| invalid(e).into());
+    }
+    Ok(serde_json::from_slice(&body).map_err(invalid)?)
+}
+
+/// Why a body could not be read: too large (the limit layer), too slow (the body timeout
+/// layer: said as `TimedOut`, answered 408), or the connection's fault.
+fn unreadable_body(e: axum::Error) -> ParseRequestError {
+    let inner = e.into_inner();
+    let timed_out =
+        std::iter::successors(Some(&*inner as &(dyn std::error::Error + 'static)), |e| {
+            e.source()
+        })
+        .any(|e| e.is::<tower_http::timeout::TimeoutError>());
+    if timed_out {
+        return ParseRequestError::Io(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "the body was not sent in time",
+        ));
+    }
+    match inner.to_string() {
+        m if m.contains("length limit") => ParseRequestError::PayloadTooLarge,
+        m => ParseRequestError::Io(std::io::Error::other(m)),
+    }
+}
+
+fn memchr_document_id(body: &[u8]) -> bool {
+    body.windows(DOCUMENT_ID.len() + 2).any(|w| {
+        w[0] == b'"' && &w[1..w.len() - 1] == DOCUMENT_ID.as_bytes() && w[w.len() - 1] == b'"'
+    })
+}
+
+/// Moves an operation's `documentId` into its `extensions`.
+fn carry_document_id(operation: &mut serde_json::Value) {
+    let Some(object) = operation.as_object_mut() else {
+        return;
+    };
+    let Some(id) = object.remove(DOCUMENT_ID) else {
+        return;
+    };
+    let extensions = object
+        .entry("extensions")
+        .or_insert_with(|| serde_json::Value::Object(Default::default()));
+    if let Some(extensions) = extensions.as_object_mut() {
+        extensions.insert(DOCUMENT_ID.into(), id);
+    }
+}
