@@ -49,6 +49,11 @@ impl CorsPolicy {
             .map(|origin| {
                 let trimmed = origin.trim_end_matches('/');
                 if let Some((scheme, rest)) = trimmed.split_once("://*.") {
+                    // Below a domain of at least two labels: `*.com` would be any site.
+                    let host = rest.split(':').next().unwrap_or_default();
+                    if host.split('.').filter(|l| !l.is_empty()).count() < 2 {
+                        return Err(not_an_origin(origin));
+                    }
                     // Checked as the origin it stands for, with `x` for the label.
                     let example = format!("{scheme}://x.{rest}");
                     return Self::parse(&[example])
@@ -106,8 +111,8 @@ impl CorsPolicy {
 fn not_an_origin(origin: &str) -> String {
     format!(
         "`{origin}` in CORS_ALLOWED_ORIGINS is not an origin such as https://app.example.com \
-         (scheme, host and port only; one leading `*.` label, as in https://*.example.com, \
-         for any one label; `*` alone for any origin)"
+         (scheme, host and port only; one leading `*.` label below a domain of two labels \
+         or more, as in https://*.example.com, for any one label; `*` alone for any origin)"
     )
 }
 

@@ -22,6 +22,10 @@ pub struct Fault {
     /// Only requests for this client id; all requests when absent.
     #[serde(default)]
     pub client_id: Option<String>,
+    /// Only requests whose path (with its query string) contains this, e.g. `/download`;
+    /// all requests when absent.
+    #[serde(default)]
+    pub path_contains: Option<String>,
     /// How many matching requests get this fault; all of them when absent.
     #[serde(default)]
     pub times: Option<u32>,
@@ -37,6 +41,9 @@ pub struct Fault {
     /// Add a `Retry-After` header with this value.
     #[serde(default)]
     pub retry_after: Option<String>,
+    /// Add a `Location` header with this value (with a 3xx `status`: a redirect).
+    #[serde(default)]
+    pub location: Option<String>,
     /// Wait this long before answering...
     #[serde(default)]
     pub delay_ms: Option<u64>,
@@ -77,9 +84,13 @@ pub enum Mangle {
 }
 
 impl Fault {
-    fn matches(&self, client: Option<&str>) -> bool {
+    fn matches(&self, client: Option<&str>, path: &str) -> bool {
         let client_ok = self.client_id.is_none() || self.client_id.as_deref() == client;
-        client_ok && self.share.is_none_or(|p| rand::random::<f64>() < p)
+        let path_ok = self
+            .path_contains
+            .as_deref()
+            .is_none_or(|part| path.contains(part));
+        client_ok && path_ok && self.share.is_none_or(|p| rand::random::<f64>() < p)
     }
 
     /// Whether this fault decides the answer (rather than only delaying it).
@@ -104,13 +115,14 @@ pub struct Verdict {
     pub answer: Option<Fault>,
 }
 
-/// Applies `faults` to a request for `client`: every matching fault adds its delay, the
-/// first matching one that answers decides the answer, and each one applied is used up.
-pub fn judge(faults: &mut Vec<Fault>, client: Option<&str>) -> Verdict {
+/// Applies `faults` to a request for `client` at `path`: every matching fault adds its
+/// delay, the first matching one that answers decides the answer, and each one applied is
+/// used up.
+pub fn judge(faults: &mut Vec<Fault>, client: Option<&str>, path: &str) -> Verdict {
     let mut verdict = Verdict::default();
     let mut used_up = Vec::new();
     for (index, fault) in faults.iter_mut().enumerate() {
-        if (fault.answers() && verdict.answer.is_some()) || !fault.matches(client) {
+        if (fault.answers() && verdict.answer.is_some()) || !fault.matches(client, path) {
             continue;
         }
         verdict.delay += fault.delay();
@@ -148,6 +160,13 @@ pub fn early_answer(fault: &Fault) -> Option<Response> {
         .and_then(|v| HeaderValue::from_str(v).ok())
     {
         response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    if let Some(value) = fault
+        .location
+        .as_deref()
+        .and_then(|v| HeaderValue::from_str(v).ok())
+    {
+        response.headers_mut().insert(header::LOCATION, value);
     }
     Some(response)
 }
@@ -291,16 +310,16 @@ mod tests {
                 ..Fault::default()
             },
         ];
-        let v = judge(&mut faults, Some("c"));
+        let v = judge(&mut faults, Some("c"), "/");
         assert_eq!(v.delay, Duration::from_millis(5));
         assert_eq!(v.answer.unwrap().status, Some(503));
-        judge(&mut faults, Some("c"));
+        judge(&mut faults, Some("c"), "/");
         assert_eq!(faults.len(), 2, "the 503 fault is used up");
         assert_eq!(
-            judge(&mut faults, Some("c")).answer.unwrap().status,
+            judge(&mut faults, Some("c"), "/").answer.unwrap().status,
             Some(500)
         );
-        assert!(judge(&mut faults, Some("d")).answer.is_none());
+        assert!(judge(&mut faults, Some("d"), "/").answer.is_none());
     }
 
     #[test]
@@ -310,6 +329,6 @@ mod tests {
             share: Some(0.0),
             ..Fault::default()
         }];
-        assert!((0..100).all(|_| judge(&mut faults, None).answer.is_none()));
+        assert!((0..100).all(|_| judge(&mut faults, None, "/").answer.is_none()));
     }
 }

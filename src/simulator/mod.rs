@@ -348,7 +348,12 @@ impl Simulator {
             }
             log.push_back(entry);
         }
-        let verdict = faults::judge(&mut lock(&self.0.faults), client);
+        // A list's log entry is its query string; the others' their path.
+        let path = match query.starts_with('/') {
+            true => std::borrow::Cow::Borrowed(query),
+            false => std::borrow::Cow::Owned(format!("/livePhotos?{query}")),
+        };
+        let verdict = faults::judge(&mut lock(&self.0.faults), client, &path);
         if !verdict.delay.is_zero() {
             // At most a day: a fault's delay is input, and must not overflow the timer.
             tokio::time::sleep(verdict.delay.min(Duration::from_secs(86_400))).await;

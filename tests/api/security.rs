@@ -420,3 +420,428 @@ async fn a_live_key_gets_the_documented_rate_budget_unless_it_is_turned_off() {
     let log = off.stop().await;
     assert!(!log.contains("upstream rate budget"), "{log}");
 }
+
+/// A loopback server that answers every request with a redirect to `to`, counting them.
+async fn redirector(to: String) -> (String, Arc<std::sync::atomic::AtomicU64>) {
+    use axum::{http::header, response::IntoResponse, Router};
+    let hits = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counted = hits.clone();
+    let router = Router::new().fallback(move || {
+        let (to, hits) = (to.clone(), counted.clone());
+        async move {
+            hits.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            (axum::http::StatusCode::FOUND, [(header::LOCATION, to)]).into_response()
+        }
+    });
+    let listener = listener().await;
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (format!("http://{addr}"), hits)
+}
+
+/// ComplyCube answering a redirect to another origin: not followed, so neither the key nor
+/// the client id (in the URL, and a `Referer`) ever reaches that origin.
+#[tokio::test]
+async fn upstream_redirects_are_not_followed() {
+    use complycube_graphql::simulator::Fault;
+    let (elsewhere, hits) = redirector("http://127.0.0.1:9/".into()).await;
+    let app = TestApp::spawn().await;
+    app.fault(Fault {
+        status: Some(307),
+        location: Some(format!("{elsewhere}/v1/livePhotos?clientId={THREE}")),
+        times: Some(1),
+        ..Fault::default()
+    });
+    let (status, body) = app
+        .post(json!({ "query": format!("{{ client(id: \"{THREE}\") {{ livePhotos {{ totalCount }} }} }}") }))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(codes(&body), ["UPSTREAM_ERROR"], "{body}");
+    assert_eq!(
+        hits.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the redirect was followed"
+    );
+}
+
+/// A JWKS URL that redirects is not trusted: its target is never read, and a token signed
+/// with a key published there is refused.
+#[tokio::test]
+async fn a_jwks_behind_a_redirect_is_not_trusted() {
+    use complycube_graphql::auth::{Authentication, Credentials, JwtSettings};
+
+    use crate::tokens::{bearer, claims, JwksServer, RSA_A};
+    let jwks = JwksServer::spawn(&[&RSA_A]).await;
+    let (redirecting, hits) = redirector(jwks.url()).await;
+    let app = TestApp::spawn_with(|config| {
+        config.access.auth = Authentication::Verify(Credentials {
+            tokens: vec![],
+            jwt: Some(JwtSettings {
+                jwks_url: Some(format!("{redirecting}/.well-known/jwks.json")),
+                issuer: Some("https://id.example".into()),
+                audience: Some("kyc".into()),
+                unscoped_full_access: true,
+                ..JwtSettings::new()
+            }),
+        })
+    })
+    .await;
+    let token = RSA_A.sign(&claims(
+        json!({ "iss": "https://id.example", "aud": "kyc" }),
+    ));
+    let response = reqwest::Client::new()
+        .post(app.url("/graphql"))
+        .header("authorization", bearer(&token))
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    assert!(
+        hits.load(std::sync::atomic::Ordering::SeqCst) >= 1,
+        "the JWKS URL was asked"
+    );
+    assert_eq!(jwks.fetches(), 0, "the redirect's target was read");
+}
+
+/// Keys from a JWKS that can no longer be read are trusted only for a bounded time
+/// (`jwks_stale_after`): a key withdrawn while the identity provider is down stops working.
+#[tokio::test]
+async fn jwks_keys_expire_when_the_document_cannot_be_read() {
+    use complycube_graphql::auth::{Authentication, Credentials, JwtSettings};
+
+    use crate::tokens::{bearer, claims, JwksServer, RSA_A};
+    let jwks = JwksServer::spawn(&[&RSA_A]).await;
+    let stale_after = Duration::from_millis(400);
+    let app = TestApp::spawn_with(|config| {
+        config.access.auth = Authentication::Verify(Credentials {
+            tokens: vec![],
+            jwt: Some(JwtSettings {
+                jwks_url: Some(jwks.url()),
+                issuer: Some("https://id.example".into()),
+                audience: Some("kyc".into()),
+                unscoped_full_access: true,
+                jwks_min_refresh: Duration::ZERO,
+                jwks_max_age: Duration::from_millis(100),
+                jwks_stale_after: stale_after,
+                ..JwtSettings::new()
+            }),
+        })
+    })
+    .await;
+    let status = |token: String| {
+        let app = &app;
+        async move {
+            reqwest::Client::new()
+                .post(app.url("/graphql"))
+                .header("authorization", bearer(&token))
+                .json(&json!({ "query": "{ __typename }" }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let token = || {
+        RSA_A.sign(&claims(
+            json!({ "iss": "https://id.example", "aud": "kyc" }),
+        ))
+    };
+    assert_eq!(status(token()).await, 200);
+    jwks.set_down(true);
+    // However long the provider is down, the held keys serve until they are stale...
+    // and not after: waiting past `stale_after` is the one thing this test must do.
+    tokio::time::sleep(stale_after + Duration::from_millis(100)).await;
+    assert_eq!(status(token()).await, 401, "a stale key was trusted");
+    jwks.set_down(false);
+    assert_eq!(
+        status(token()).await,
+        200,
+        "the keys come back with the document"
+    );
+}
+
+/// Pieces and encodings of the key echoed by ComplyCube never reach a caller.
+#[tokio::test]
+async fn echoed_pieces_and_encodings_of_the_key_are_scrubbed() {
+    use base64::{engine::general_purpose::*, Engine};
+    use complycube_graphql::simulator::Fault;
+    let app = TestApp::spawn().await;
+    let pieces = [
+        TEST_KEY[..TEST_KEY.len() / 2].to_owned(),
+        TEST_KEY[8..20].to_owned(),
+        STANDARD.encode(TEST_KEY),
+        URL_SAFE_NO_PAD.encode(&TEST_KEY[3..]),
+        TEST_KEY.replace('-', "%2D"),
+    ];
+    for piece in &pieces {
+        app.fault(Fault {
+            status: Some(400),
+            body: Some(json!({ "type": "invalid_request", "message": format!("bad key {piece}"), "param": piece }).to_string()),
+            times: Some(1),
+            ..Fault::default()
+        });
+        let (_, body) = app
+            .post(json!({ "query": format!("{{ client(id: \"{THREE}\") {{ livePhotos {{ totalCount }} }} }}") }))
+            .await;
+        let text = body.to_string();
+        assert!(!codes(&body).is_empty(), "{text}");
+        assert!(
+            !text.contains(piece.as_str()),
+            "{piece} reached the caller: {text}"
+        );
+    }
+}
+
+/// A download claiming SVG in any case, with a hostile file name: the data URL goes by the
+/// bytes (never an SVG or HTML type), the file name is safe to save under.
+#[tokio::test]
+async fn downloads_are_typed_by_their_bytes_and_their_names_made_safe() {
+    use base64::{engine::general_purpose::STANDARD, Engine};
+    use complycube_graphql::simulator::Fault;
+    let app = TestApp::spawn().await;
+    let photo = &photo_ids(THREE)[0];
+    for (content_type, bytes) in [
+        (
+            "IMAGE/SVG+XML",
+            b"<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"/>".to_vec(),
+        ),
+        (
+            "image/Svg+Xml; charset=utf-8",
+            b"<html><script>alert(1)</script>".to_vec(),
+        ),
+    ] {
+        app.fault(Fault {
+            status: Some(200),
+            body: Some(
+                json!({
+                    "fileName": "../../etc/\"evil\r\n.svg",
+                    "contentType": content_type,
+                    "data": STANDARD.encode(&bytes),
+                })
+                .to_string(),
+            ),
+            path_contains: Some("/download".into()),
+            times: Some(1),
+            ..Fault::default()
+        });
+        let body = app
+            .query(
+                &format!("{{ livePhoto(id: \"{photo}\") {{ download {{ fileName dataUrl }} }} }}"),
+                json!({}),
+            )
+            .await;
+        let download = &body["data"]["livePhoto"]["download"];
+        let data_url = download["dataUrl"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{body}"));
+        assert!(
+            data_url.starts_with("data:application/octet-stream;base64,"),
+            "{data_url}"
+        );
+        let name = download["fileName"].as_str().unwrap();
+        assert!(
+            name.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+                && !name.contains(".."),
+            "{name}"
+        );
+        assert!(
+            name.ends_with(".bin"),
+            "named by what the bytes are: {name}"
+        );
+    }
+}
+
+/// One caller's persisted queries are not another's: a scope cannot learn from the store
+/// what another ran.
+#[tokio::test]
+async fn persisted_queries_are_kept_per_caller_scope() {
+    use complycube_graphql::auth::{
+        Authentication, Credentials, JwtSettings, Secret as AuthSecret,
+    };
+
+    use crate::tokens::{bearer, claims, hs256, SECRET};
+    let app = TestApp::spawn_with(|config| {
+        config.access.auth = Authentication::Verify(Credentials {
+            tokens: vec![],
+            jwt: Some(JwtSettings {
+                secret: Some(AuthSecret::new(SECRET)),
+                issuer: Some("https://id.example".into()),
+                audience: Some("kyc".into()),
+                ..JwtSettings::new()
+            }),
+        })
+    })
+    .await;
+    let token = |clients: &[&str]| {
+        bearer(&hs256(
+            SECRET.as_bytes(),
+            &claims(json!({ "iss": "https://id.example", "aud": "kyc", "client_ids": clients })),
+        ))
+    };
+    let query = format!("{{ client(id: \"{THREE}\") {{ livePhotos {{ totalCount }} }} }}");
+    let persisted = json!({ "persistedQuery": { "version": 1, "sha256Hash": sha256(&query) } });
+    let post = |authorization: String, body: Value| {
+        let app = &app;
+        async move {
+            let response = reqwest::Client::new()
+                .post(app.url("/graphql"))
+                .header("authorization", authorization)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            response.json::<Value>().await.unwrap()
+        }
+    };
+    let registered = post(
+        token(&[THREE]),
+        json!({ "query": query, "extensions": persisted }),
+    )
+    .await;
+    assert!(registered.get("errors").is_none(), "{registered}");
+    let same_scope = post(token(&[THREE]), json!({ "extensions": persisted })).await;
+    assert!(same_scope.get("errors").is_none(), "{same_scope}");
+    let other_scope = post(token(&[SEVEN]), json!({ "extensions": persisted })).await;
+    assert_eq!(
+        codes(&other_scope),
+        ["PERSISTED_QUERY_NOT_FOUND"],
+        "{other_scope}"
+    );
+}
+
+/// `https://*.example.com` lets in one label, nothing more, nothing else.
+#[tokio::test]
+async fn a_wildcard_origin_matches_exactly_one_label() {
+    use complycube_graphql::http::cors::CorsPolicy;
+    let policy = CorsPolicy::parse(&["https://*.example.com".to_owned()]).unwrap();
+    let app = TestApp::spawn_with(|config| config.access.cors = policy).await;
+    for (origin, allowed) in [
+        ("https://app.example.com", true),
+        ("https://a.b.example.com", false),
+        ("https://example.com", false),
+        ("http://app.example.com", false),
+        ("https://app.example.com.evil.test", false),
+    ] {
+        let response = reqwest::Client::new()
+            .request(reqwest::Method::OPTIONS, app.url("/graphql"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type")
+            .send()
+            .await
+            .unwrap();
+        let echoed = response.headers().get("access-control-allow-origin");
+        assert_eq!(echoed.is_some_and(|o| o == origin), allowed, "{origin}");
+    }
+    for bad in ["https://*", "https://*.com", "https://a*.example.com"] {
+        assert!(CorsPolicy::parse(&[bad.to_owned()]).is_err(), "{bad}");
+    }
+}
+
+/// A shared cache in Redis with nothing to seal its entries with is refused at start.
+#[tokio::test]
+async fn a_redis_cache_without_a_key_needs_its_own_seal_secret() {
+    use complycube_graphql::{
+        cache::CacheSettings,
+        upstream::{RedisUrl, UpstreamSettings},
+        Service, ServiceConfig,
+    };
+    let mut settings = UpstreamSettings::new("http://127.0.0.1:9/v1", None);
+    settings.redis_url = Some(RedisUrl::new("redis://127.0.0.1:9"));
+    settings.cache = CacheSettings {
+        ttl: Some(Duration::from_secs(60)),
+        ..CacheSettings::default()
+    };
+    let refused = Service::new(&ServiceConfig::new(settings.clone()))
+        .err()
+        .unwrap();
+    assert!(refused.contains("CACHE_SEAL_SECRET"), "{refused}");
+    settings.cache_seal_secret = Some(complycube_graphql::secrets::Secret::new("short"));
+    assert!(Service::new(&ServiceConfig::new(settings.clone())).is_err());
+    settings.cache_seal_secret = Some(complycube_graphql::secrets::Secret::new(
+        "a-seal-secret-of-at-least-thirty-two-bytes",
+    ));
+    assert!(Service::new(&ServiceConfig::new(settings)).is_ok());
+}
+
+/// The unsafe starts of the review, refused with what fixes them.
+#[tokio::test]
+async fn unsafe_combinations_refuse_to_start() {
+    use crate::binary::refused_start;
+    let upstream = ["--upstream-url", "http://127.0.0.1:9/v1"];
+    let key = ("COMPLYCUBE_API_KEY", TEST_KEY);
+    // JWTs without an issuer and an audience: any token the provider ever signed.
+    let log = refused_start(
+        &upstream,
+        &[
+            key,
+            (
+                "FACADE_JWT_SECRET",
+                "a-jwt-secret-of-more-than-thirty-two-bytes",
+            ),
+        ],
+    )
+    .await;
+    assert!(
+        log.contains("FACADE_JWT_ISSUER") && log.contains("--jwt-any-issuer"),
+        "{log}"
+    );
+    let log = refused_start(
+        &upstream,
+        &[
+            key,
+            (
+                "FACADE_JWT_SECRET",
+                "a-jwt-secret-of-more-than-thirty-two-bytes",
+            ),
+            ("FACADE_JWT_ISSUER", "https://id.example"),
+        ],
+    )
+    .await;
+    assert!(
+        log.contains("FACADE_JWT_AUDIENCE") && log.contains("--jwt-any-audience"),
+        "{log}"
+    );
+    // Open mode beyond loopback without the host names it is reached by.
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_complycube-graphql"));
+    let output = command
+        .args(upstream)
+        .env_clear()
+        .env("LISTEN_ADDR", "0.0.0.0:0")
+        .env("NO_COLOR", "1")
+        .env(key.0, key.1)
+        .env("ALLOW_UNAUTHENTICATED", "true")
+        .output()
+        .await
+        .unwrap();
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success() && log.contains("ALLOWED_HOSTS"),
+        "{log}"
+    );
+    // A metrics token too short to be one.
+    let log = refused_start(
+        &upstream,
+        &[
+            key,
+            ("ALLOW_UNAUTHENTICATED", "true"),
+            ("METRICS_TOKEN", "short"),
+        ],
+    )
+    .await;
+    assert!(log.contains("METRICS_TOKEN"), "{log}");
+    // A manifest of trusted documents that cannot be read.
+    let log = refused_start(
+        &upstream,
+        &[
+            key,
+            ("ALLOW_UNAUTHENTICATED", "true"),
+            ("TRUSTED_DOCUMENTS", "/nonexistent.json"),
+        ],
+    )
+    .await;
+    assert!(log.contains("trusted documents"), "{log}");
+}

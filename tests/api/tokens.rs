@@ -18,7 +18,7 @@ use aws_lc_rs::{
         EcdsaKeyPair, KeyPair, RsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING, RSA_PKCS1_SHA256,
     },
 };
-use axum::{extract::State, routing::get, Json, Router};
+use axum::{extract::State, response::IntoResponse, routing::get, Json, Router};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use serde_json::{json, Value};
 
@@ -157,6 +157,8 @@ pub struct JwksServer {
     pub addr: SocketAddr,
     document: Arc<Mutex<Value>>,
     fetches: Arc<AtomicU64>,
+    /// While set, the document is answered 503 (the identity provider is down).
+    down: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl JwksServer {
@@ -165,6 +167,7 @@ impl JwksServer {
             addr: "127.0.0.1:0".parse().unwrap(),
             document: Arc::new(Mutex::new(Value::Null)),
             fetches: Arc::new(AtomicU64::new(0)),
+            down: Arc::default(),
         };
         server.publish(keys);
         let listener = listener().await;
@@ -174,7 +177,10 @@ impl JwksServer {
                 "/.well-known/jwks.json",
                 get(|State(server): State<JwksServer>| async move {
                     server.fetches.fetch_add(1, Ordering::SeqCst);
-                    Json(server.document.lock().unwrap().clone())
+                    if server.down.load(Ordering::SeqCst) {
+                        return axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response();
+                    }
+                    Json(server.document.lock().unwrap().clone()).into_response()
                 }),
             )
             .with_state(server.clone());
@@ -195,6 +201,11 @@ impl JwksServer {
 
     pub fn url(&self) -> String {
         format!("http://{}/.well-known/jwks.json", self.addr)
+    }
+
+    /// Answers 503 from now on (`true`), or the document again.
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
     }
 
     pub fn fetches(&self) -> u64 {
