@@ -10,7 +10,7 @@
 //!   failed field `null` (or its nearest nullable ancestor). [`Shaped`] objects are
 //!   resolved to that shape, one object at a time, with the object's concrete type in
 //!   hand, so fragments on interfaces apply as the spec says; the root is shaped after
-//!   execution ([`shape::root`]).
+//!   execution ([`nulls::root`]).
 //! - **Resolution in place** (`shape.rs`). An object whose selected fields never wait is
 //!   resolved field after field in one future, instead of one boxed future per field: most
 //!   of a response's CPU is building it.
@@ -44,6 +44,7 @@ mod documents;
 #[cfg(test)]
 mod fences;
 mod introspection;
+mod nulls;
 pub mod shape;
 mod types;
 mod values;
@@ -268,7 +269,7 @@ impl<Q: ObjectType + 'static> Executor<Q> {
                 prepared.mark_validated();
             }
             if let Some(definition) = definition {
-                shape::root(&mut response, document, definition, &self.types);
+                nulls::root(&mut response, document, definition, &self.types);
             }
         }
         // What is still without a code is async-graphql's own: refusing the document

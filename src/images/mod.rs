@@ -23,9 +23,11 @@ use crate::{
     upstream::{self, PhotoId, Session, Upstream},
 };
 
-/// Images held at once, by default: four 4 MB photos (with their base64 on the way in) stay
-/// well inside the memory a pod is given, and keep a 2-core machine's network busy.
-pub const DEFAULT_CONCURRENCY: usize = 4;
+/// Images held at once, by default: two. A 4 MB photo on its way to a thumbnail holds its
+/// text, its bytes and its decoded pixels, 20 to 30 MB at its peak; with four at once the
+/// service passed 128 MiB under 16 concurrent requests for 4 MB photos (`cargo bench
+/// --bench images`), with two it stays under. Thumbnails are made one per core anyway.
+pub const DEFAULT_CONCURRENCY: usize = 2;
 
 /// How images are served.
 #[derive(Clone, Debug)]
@@ -138,6 +140,8 @@ impl Images {
         let original = STANDARD.decode(download.data.as_bytes()).map_err(|e| {
             upstream::Error::InvalidResponse(format!("the image data is not base64: {e}"))
         })?;
+        // The text is a third larger than the image: let it go before waiting for a core.
+        drop(download.data);
         let bytes = match grant.width {
             None => original,
             Some(width) => {

@@ -7,6 +7,7 @@
 //! aliases, fragments or batched operations that ask for it, and a photo that a list
 //! already brought costs no lookup.
 
+mod fetch;
 mod lookups;
 mod pages;
 

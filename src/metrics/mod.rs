@@ -35,28 +35,18 @@
 //! code anywhere (the upstream path, the loaders, authentication) can count without
 //! plumbing.
 
-use std::{
-    sync::{Arc, LazyLock, RwLock},
-    time::Duration,
-};
+use std::{sync::Arc, time::Duration};
 
 mod names;
+mod registry;
 
 use crate::code::Code;
 
 pub use names::is_plain_name;
-use names::{OperationName, OperationNames};
+use names::OperationName;
+use registry::*;
 
-use prometheus_client::{
-    encoding::{text::encode, EncodeLabelSet, EncodeLabelValue, LabelValueEncoder},
-    metrics::{
-        counter::Counter,
-        family::Family,
-        gauge::Gauge,
-        histogram::{exponential_buckets, Histogram},
-    },
-    registry::{Registry, Unit},
-};
+use prometheus_client::encoding::{text::encode, EncodeLabelValue, LabelValueEncoder};
 
 /// Most distinct operation names given their own label value.
 pub const MAX_OPERATION_NAMES: usize = 100;
@@ -306,19 +296,6 @@ pub fn redis_up(up: bool) {
     }
 }
 
-const MODES: [&str; 3] = ["local", "redis", "fallback"];
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ImageLabels {
-    status: u16,
-    width: &'static str,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct Mode {
-    mode: &'static str,
-}
-
 /// The metrics in the OpenMetrics text format, which Prometheus scrapes.
 pub fn render() -> String {
     let mut text = String::with_capacity(8 * 1024);
@@ -326,248 +303,6 @@ pub fn render() -> String {
         tracing::error!(error = %e, "the metrics did not encode");
     }
     text
-}
-
-static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
-static ANONYMOUS: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("(anonymous)"));
-static NONE: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("(none)"));
-static OTHER: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("(other)"));
-
-/// The upstream endpoints ([`crate::upstream::Endpoint::name`]) and the loaders, whose
-/// common series are looked up once, at start: on the hot path a request then costs an
-/// atomic add and a histogram update, no hashing. Other names still count, by lookup.
-const ENDPOINTS: [&str; 4] = [
-    "list_live_photos",
-    "get_live_photo",
-    "download_live_photo",
-    "get_client",
-];
-const LOADERS: [&str; 4] = ["pages", "photos", "clients", "downloads"];
-
-/// An endpoint's series for its common case.
-struct EndpointSeries {
-    /// `upstream_requests_total{endpoint, status="200"}`.
-    ok: Counter,
-    /// `upstream_request_duration_seconds{endpoint}`.
-    duration: Histogram,
-}
-
-struct Metrics {
-    registry: Registry,
-    budget_refusals: Counter,
-    budget_fallbacks: Counter,
-    budget_mode: Family<Mode, Gauge>,
-    redis_up: Gauge,
-    redis_outages: Counter,
-    image_requests: Family<ImageLabels, Counter>,
-    trusted_refusals: Family<Mode, Counter>,
-    graphql_requests: Family<GraphqlLabels, Counter>,
-    graphql_duration: Histogram,
-    in_flight: Gauge,
-    upstream_requests: Family<UpstreamLabels, Counter>,
-    upstream_retries: Family<Endpoint, Counter>,
-    upstream_duration: Family<Endpoint, Histogram, fn() -> Histogram>,
-    loader_batch_size: Family<Loader, Histogram, fn() -> Histogram>,
-    auth_refusals: Family<Reason, Counter>,
-    operations: OperationNames,
-    /// `graphql_requests_total{operation="(anonymous)", outcome="ok"}`.
-    anonymous_ok: Counter,
-    endpoints: [EndpointSeries; 4],
-    /// `loader_batch_size{loader}` of [`LOADERS`].
-    loaders: [Histogram; 4],
-}
-
-/// Latency buckets, in seconds: 1 ms to the default request deadline.
-const LATENCY_BUCKETS: [f64; 14] = [
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0,
-];
-
-fn latency_histogram() -> Histogram {
-    Histogram::new(LATENCY_BUCKETS)
-}
-
-/// 1, 2, 4, ... 1024: a loader batches at most 1024 keys.
-fn batch_histogram() -> Histogram {
-    Histogram::new(exponential_buckets(1.0, 2.0, 11))
-}
-
-impl Metrics {
-    fn new() -> Self {
-        let mut registry = Registry::with_prefix("complycube_graphql");
-        let graphql_requests = Family::<GraphqlLabels, Counter>::default();
-        registry.register(
-            "graphql_requests",
-            "GraphQL operations by operation name and outcome",
-            graphql_requests.clone(),
-        );
-        let graphql_duration = latency_histogram();
-        registry.register_with_unit(
-            "graphql_request_duration",
-            "Time to answer one HTTP request to /graphql",
-            Unit::Seconds,
-            graphql_duration.clone(),
-        );
-        let in_flight = Gauge::default();
-        registry.register(
-            "graphql_requests_in_flight",
-            "HTTP requests to /graphql being answered",
-            in_flight.clone(),
-        );
-        let upstream_requests = Family::<UpstreamLabels, Counter>::default();
-        registry.register(
-            "upstream_requests",
-            "Requests to ComplyCube by endpoint and status (retries included)",
-            upstream_requests.clone(),
-        );
-        let upstream_retries = Family::<Endpoint, Counter>::default();
-        registry.register(
-            "upstream_retries",
-            "Retries of requests to ComplyCube",
-            upstream_retries.clone(),
-        );
-        let upstream_duration: Family<Endpoint, Histogram, fn() -> Histogram> =
-            Family::new_with_constructor(latency_histogram);
-        registry.register_with_unit(
-            "upstream_request_duration",
-            "Time of one request to ComplyCube, to the last byte of its body",
-            Unit::Seconds,
-            upstream_duration.clone(),
-        );
-        let loader_batch_size: Family<Loader, Histogram, fn() -> Histogram> =
-            Family::new_with_constructor(batch_histogram);
-        registry.register(
-            "loader_batch_size",
-            "Keys a loader fetched together: windows for pages, ids for lookups",
-            loader_batch_size.clone(),
-        );
-        let auth_refusals = Family::<Reason, Counter>::default();
-        registry.register(
-            "auth_refusals",
-            "Requests refused by authentication, by reason",
-            auth_refusals.clone(),
-        );
-        // Every reason shows from the start, at zero, so alerts need no `absent()`.
-        for &reason in AUTH_REFUSAL_REASONS.iter().chain(&["other"]) {
-            drop(auth_refusals.get_or_create(&Reason { reason }));
-        }
-        let ok = |operation: &Arc<str>| {
-            graphql_requests
-                .get_or_create(&GraphqlLabels {
-                    operation: OperationName(operation.clone()),
-                    outcome: "ok",
-                })
-                .clone()
-        };
-        let anonymous_ok = ok(&ANONYMOUS);
-        let operations = OperationNames {
-            known: RwLock::default(),
-            other_ok: ok(&OTHER),
-        };
-        let endpoints = ENDPOINTS.map(|endpoint| EndpointSeries {
-            ok: upstream_requests
-                .get_or_create(&UpstreamLabels {
-                    endpoint,
-                    status: UpstreamStatus::Code(200),
-                })
-                .clone(),
-            duration: upstream_duration
-                .get_or_create(&Endpoint { endpoint })
-                .clone(),
-        });
-        let loaders =
-            LOADERS.map(|loader| loader_batch_size.get_or_create(&Loader { loader }).clone());
-        let budget_refusals = Counter::default();
-        registry.register(
-            "upstream_rate_budget_refusals",
-            "Upstream calls not sent because the key's rate budget had no slot in time",
-            budget_refusals.clone(),
-        );
-        let budget_fallbacks = Counter::default();
-        registry.register(
-            "upstream_rate_budget_fallbacks",
-            "Times Redis stopped answering and the rate budget fell back to this replica's share",
-            budget_fallbacks.clone(),
-        );
-        let budget_mode = Family::<Mode, Gauge>::default();
-        registry.register(
-            "upstream_rate_budget_mode",
-            "1 for where the rate budget takes slots now (local, redis or fallback)",
-            budget_mode.clone(),
-        );
-        let image_requests = Family::<ImageLabels, Counter>::default();
-        registry.register(
-            "image_requests",
-            "Answers of GET /images/... by status and width asked for",
-            image_requests.clone(),
-        );
-        let trusted_refusals = Family::<Mode, Counter>::default();
-        registry.register(
-            "trusted_documents_unlisted",
-            "Operations outside the trusted documents, by mode (enforce: refused; log: run)",
-            trusted_refusals.clone(),
-        );
-        let redis_up = Gauge::default();
-        registry.register(
-            "redis_up",
-            "1 while Redis answers, 0 during an outage",
-            redis_up.clone(),
-        );
-        let redis_outages = Counter::default();
-        registry.register(
-            "redis_outages",
-            "Times Redis stopped answering (the rate budget and the cache fell back)",
-            redis_outages.clone(),
-        );
-        Self {
-            registry,
-            budget_refusals,
-            budget_fallbacks,
-            budget_mode,
-            redis_up,
-            redis_outages,
-            image_requests,
-            trusted_refusals,
-            graphql_requests,
-            graphql_duration,
-            in_flight,
-            upstream_requests,
-            upstream_retries,
-            upstream_duration,
-            loader_batch_size,
-            auth_refusals,
-            operations,
-            anonymous_ok,
-            endpoints,
-            loaders,
-        }
-    }
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct GraphqlLabels {
-    operation: OperationName,
-    outcome: &'static str,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct UpstreamLabels {
-    endpoint: &'static str,
-    status: UpstreamStatus,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct Endpoint {
-    endpoint: &'static str,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct Loader {
-    loader: &'static str,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct Reason {
-    reason: &'static str,
 }
 
 #[cfg(test)]

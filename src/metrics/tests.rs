@@ -1,5 +1,9 @@
 //! Tests of the metrics: bounded labels, series present from the start, no secrets.
-use super::*;
+use std::sync::RwLock;
+
+use prometheus_client::metrics::{counter::Counter, family::Family};
+
+use super::{names::OperationNames, *};
 
 #[test]
 fn operation_names_are_bounded() {

@@ -24,13 +24,16 @@ const PEAK_RSS_BOUND: u64 = 128 * 1024 * 1024;
 
 /// A photo whose image weighs about 1 MiB, as in the review.
 fn megabyte_photo() -> String {
-    data::demo_photos()
-        .values()
+    let mut near: Vec<String> = data::demo_photos()
+        .into_values()
         .flatten()
-        .find(|p| (900_000..1_300_000).contains(&images::real_bytes_of(&p.id)))
+        .filter(|p| (900_000..1_300_000).contains(&images::real_bytes_of(&p.id)))
+        .map(|p| p.id)
+        .collect();
+    near.sort();
+    near.into_iter()
+        .next()
         .expect("a demo photo of about 1 MiB")
-        .id
-        .clone()
 }
 
 async fn post(http: &reqwest::Client, addr: &str, body: &Value) -> (u16, usize, Value) {
@@ -97,7 +100,9 @@ async fn amplifying_queries_get_bounded_answers_from_a_process_under_128_mib() {
         sim.request_count()
     );
     println!(
-        "peak RSS after the aliases: {} MiB",
+        "aliases: a {}-byte query, a {bytes}-byte answer, {} upstream calls; peak RSS {} MiB",
+        query.len(),
+        sim.request_count(),
         running.memory("VmHWM") >> 20
     );
 
@@ -128,8 +133,15 @@ async fn amplifying_queries_get_bounded_answers_from_a_process_under_128_mib() {
         "{} upstream calls",
         sim.request_count()
     );
+    let answered = body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["data"]["client"].is_object())
+        .count();
     println!(
-        "peak RSS after the batch: {} MiB",
+        "batch: {answered} of 16 answered, a {bytes}-byte answer, {} upstream calls; peak RSS {} MiB",
+        sim.request_count(),
         running.memory("VmHWM") >> 20
     );
 

@@ -10,7 +10,6 @@ mod budget;
 mod cache;
 mod calls;
 mod cors;
-mod deploy;
 mod errors;
 mod exposure;
 mod helpers;

@@ -324,7 +324,16 @@ async fn readiness_turns_503_at_shutdown_while_requests_in_flight_finish() {
         addr,
         r#"{ client(id: "5f1e0a3c9d2b4a0008a10003") { livePhotos(first: 1) { totalCount } } }"#,
     ));
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // In flight for sure once the simulator has its upstream call (no guess at a sleep).
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while sim.request_count() == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the slow request never reached upstream"
+        );
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
     stop.send(()).unwrap();
 
     let mut not_ready = false;
