@@ -53,6 +53,20 @@ pub struct Namespace([u8; 32]);
 impl Namespace {
     /// The namespace of a caller: everyone with full access shares one; a scoped caller
     /// shares with those of the same clients; a forwarded key has its own.
+    /// [`Self::of`] when an operation of `batch` uses a persisted query; otherwise a
+    /// namespace nothing is looked up in (the hash is not worth making).
+    pub fn lazy(admission: &crate::auth::Admission, batch: &async_graphql::BatchRequest) -> Self {
+        let persisted = |r: &Request| r.extensions.contains_key("persistedQuery");
+        let used = match batch {
+            async_graphql::BatchRequest::Single(one) => persisted(one),
+            async_graphql::BatchRequest::Batch(all) => all.iter().any(persisted),
+        };
+        match used {
+            true => Self::of(admission),
+            false => Self([0; 32]),
+        }
+    }
+
     pub fn of(admission: &crate::auth::Admission) -> Self {
         use crate::auth::Caller;
         let mut hash = Sha256::new();

@@ -25,7 +25,7 @@ use crate::{
 /// Admits the request or refuses it with 401.
 pub async fn require(State(gate): State<Arc<Gate>>, mut request: Request, next: Next) -> Response {
     if request.method() == Method::GET
-        && !super::graphql::names_an_operation(request.uri())
+        && !super::incoming::names_an_operation(request.uri())
         && super::wants_html(request.headers())
     {
         return next.run(request).await;

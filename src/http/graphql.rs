@@ -101,7 +101,8 @@ impl Service {
     ) -> Response {
         let mut session =
             Session::new(deadline, self.0.max_upstream_calls).with_request_id(request_id);
-        let namespace = apq::Namespace::of(&admission);
+        // Whose persisted queries: a hash of the caller's scope, made only when asked for.
+        let namespace = apq::Namespace::lazy(&admission, &batch);
         if let Some(who) = admission.who {
             session = session.with_caller(who);
         }
@@ -276,7 +277,7 @@ pub(super) async fn graphql_post(State(service): State<Service>, request: Reques
 
 /// `GET /graphql`: a query in the URL, or, for a browser asking for a page, GraphiQL.
 pub(super) async fn graphql_get(State(service): State<Service>, request: Request) -> Response {
-    let names_one = names_an_operation(request.uri());
+    let names_one = incoming::names_an_operation(request.uri());
     if !names_one && wants_html(request.headers()) {
         if !service.0.playground {
             return refuse(
@@ -323,15 +324,4 @@ async fn read_and_execute(
         Ok(batch) => service.execute(batch, admission, media, &request_id).await,
         Err(rejection) => rejection.respond(media),
     }
-}
-
-/// Whether a GET names an operation: its query text, or a persisted query's hash.
-pub(super) fn names_an_operation(uri: &axum::http::Uri) -> bool {
-    uri.query().is_some_and(|q| {
-        q.split('&').any(|p| {
-            ["query=", "extensions=", "documentId="]
-                .iter()
-                .any(|k| p.starts_with(k))
-        })
-    })
 }

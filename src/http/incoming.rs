@@ -90,3 +90,15 @@ fn carry_document_id(operation: &mut serde_json::Value) {
         extensions.insert(DOCUMENT_ID.into(), id);
     }
 }
+
+/// Whether a GET names an operation: its query text, a persisted query's hash, or a
+/// trusted document's id.
+pub(super) fn names_an_operation(uri: &axum::http::Uri) -> bool {
+    uri.query().is_some_and(|q| {
+        q.split('&').any(|p| {
+            ["query=", "extensions=", "documentId="]
+                .iter()
+                .any(|k| p.starts_with(k))
+        })
+    })
+}

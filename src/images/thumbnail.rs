@@ -85,24 +85,34 @@ const QUALITY: u8 = 80;
 
 /// A JPEG `width` pixels wide (never wider than the picture: no enlarging), the aspect kept.
 pub fn thumbnail(bytes: &[u8], width: u32, limits: Limits) -> Result<Vec<u8>, ThumbnailError> {
-    let (pixels, source_width, source_height) = match Format::sniff(bytes) {
+    let (pixels, layout, source_width, source_height) = match Format::sniff(bytes) {
         None => return Err(ThumbnailError::NotAnImage),
-        Some(Format::Jpeg) => decode_jpeg(bytes, width, limits)?,
+        Some(Format::Jpeg) => {
+            let (pixels, w, h) = decode_jpeg(bytes, width, limits)?;
+            (pixels, PixelType::U8x3, w, h)
+        }
         Some(Format::Png) => decode_png(bytes, limits)?,
     };
     let (target_width, target_height) = fit(source_width, source_height, width);
     let resized = if (target_width, target_height) == (source_width, source_height) {
         pixels
     } else {
-        let source = Image::from_vec_u8(source_width, source_height, pixels, PixelType::U8x3)
+        let source = Image::from_vec_u8(source_width, source_height, pixels, layout)
             .map_err(|e| ThumbnailError::Unreadable(e.to_string()))?;
-        let mut target = Image::new(target_width, target_height, PixelType::U8x3);
+        let mut target = Image::new(target_width, target_height, layout);
         let options =
             ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::CatmullRom));
         Resizer::new()
             .resize(&source, &mut target, &options)
             .map_err(|e| ThumbnailError::Unreadable(e.to_string()))?;
         target.into_vec()
+    };
+    let resized = match layout {
+        PixelType::U8x4 => resized
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect(),
+        _ => resized,
     };
     let mut out = Vec::with_capacity(resized.len() / 8);
     let encoder = jpeg_encoder::Encoder::new(&mut out, QUALITY);
@@ -200,8 +210,11 @@ fn decode_jpeg(
     Ok((rgb, sw.into(), sh.into()))
 }
 
-/// RGB pixels of a PNG (its alpha dropped), within the limits.
-fn decode_png(bytes: &[u8], limits: Limits) -> Result<(Vec<u8>, u32, u32), ThumbnailError> {
+/// The pixels of a PNG within the limits: RGB, or RGBA when it has alpha.
+fn decode_png(
+    bytes: &[u8],
+    limits: Limits,
+) -> Result<(Vec<u8>, PixelType, u32, u32), ThumbnailError> {
     // The header alone says the size: read it first, and refuse before decoding.
     let (w, h) = image::ImageReader::with_format(Cursor::new(bytes), image::ImageFormat::Png)
         .into_dimensions()
@@ -220,7 +233,13 @@ fn decode_png(bytes: &[u8], limits: Limits) -> Result<(Vec<u8>, u32, u32), Thumb
         },
         e => ThumbnailError::Unreadable(e.to_string()),
     })?;
-    Ok((picture.to_rgb8().into_raw(), w, h))
+    // Kept in the layout it was decoded in (a copy of a camera-sized picture is tens of
+    // megabytes): RGB as it is, RGBA resized as RGBA and its alpha dropped once small.
+    Ok(match picture {
+        image::DynamicImage::ImageRgb8(rgb) => (rgb.into_raw(), PixelType::U8x3, w, h),
+        image::DynamicImage::ImageRgba8(rgba) => (rgba.into_raw(), PixelType::U8x4, w, h),
+        other => (other.into_rgb8().into_raw(), PixelType::U8x3, w, h),
+    })
 }
 
 #[cfg(test)]

@@ -1,20 +1,94 @@
-//! Fetching what the windows of one list need: planned into the fewest upstream calls,
-//! seeded from and kept to the cache, each photo announced to the request's lookups.
+//! What this request has fetched of each list, and fetching what the windows of one list
+//! need: planned into the fewest upstream calls, seeded from and kept to the cache, each
+//! photo announced to the request's lookups.
 
-use std::sync::Arc;
+use std::{collections::BTreeMap, sync::Arc};
 
-use super::{
-    pages::{CachedList, Fetched, ListId},
-    Listed,
-};
+use super::Listed;
 use crate::{
     cache::{EntryKey, Kind},
     pagination::{
         planner::{self, PageRequest},
         Window, WindowSpec,
     },
-    upstream::{self, LivePhoto, Session, Upstream},
+    upstream::{self, ClientId, LivePhoto, LivePhotoFilter, Session, Upstream},
 };
+
+/// What a list is a list of: one client's photos under one filter.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ListId {
+    pub client: ClientId,
+    pub filter: LivePhotoFilter,
+}
+
+/// What has been fetched of one list during this request.
+#[derive(Default)]
+pub(super) struct Fetched {
+    /// The first `totalItems` seen; later answers do not change it, so one request sees
+    /// one consistent length.
+    pub(super) total: Option<u64>,
+    /// Positions fetched so far (normalised), and their items.
+    pub(super) windows: Vec<Window>,
+    pub(super) items: BTreeMap<u64, Arc<LivePhoto>>,
+    /// Came from the cache (and may be stale): dropped at the first sign of it.
+    pub(super) seeded: bool,
+    /// A cached seed was dropped during this fetch: plan again from what is fresh.
+    pub(super) reseeded: bool,
+    /// Holds answers the cache does not have yet.
+    pub(super) dirty: bool,
+}
+
+/// A list as the cache keeps it: items by position, and the list's length.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(super) struct CachedList {
+    pub(super) total: u64,
+    pub(super) windows: Vec<(u64, u64)>,
+    pub(super) items: Vec<(u64, LivePhoto)>,
+}
+
+impl Fetched {
+    pub(super) fn from_cache(cached: CachedList) -> Self {
+        Self {
+            total: Some(cached.total),
+            windows: planner::normalize(
+                cached
+                    .windows
+                    .into_iter()
+                    .map(|(start, end)| Window::new(start, end))
+                    .collect(),
+            ),
+            items: cached
+                .items
+                .into_iter()
+                .map(|(position, item)| (position, Arc::new(item)))
+                .collect(),
+            seeded: true,
+            reseeded: false,
+            dirty: false,
+        }
+    }
+
+    pub(super) fn to_cache(&self) -> Option<CachedList> {
+        Some(CachedList {
+            total: self.total?,
+            windows: self.windows.iter().map(|w| (w.start, w.end)).collect(),
+            items: self
+                .items
+                .iter()
+                .map(|(&position, item)| (position, LivePhoto::clone(item)))
+                .collect(),
+        })
+    }
+
+    /// Forgets a cached seed (stale, or not enough alone). Called before this request
+    /// fetches anything of the list, so nothing fresh is lost.
+    pub(super) fn drop_seed(&mut self) {
+        *self = Self {
+            reseeded: true,
+            ..Self::default()
+        };
+    }
+}
 
 /// The upstream client and this request's session.
 #[derive(Clone, Copy)]

@@ -18,8 +18,9 @@ use std::sync::{
 
 use tokio::sync::Notify;
 
+pub use fetch::ListId;
 pub use lookups::{ClientLookup, DownloadLookup, Lookup, PhotoLookup};
-pub use pages::{ListId, PageKey, PageLoader, Slice, SliceResult};
+pub use pages::{PageKey, PageLoader, Slice, SliceResult};
 
 use crate::upstream::{
     self, ClientDetails, ClientId, LivePhoto, LivePhotoDownload, PhotoId, Session, Upstream,

@@ -9,30 +9,22 @@
 //! pays for its total at most once. A loader must never outlive its GraphQL request: its
 //! caches never expire.
 
-use std::{
-    collections::{BTreeMap, HashMap},
-    sync::Arc,
-};
+use std::{collections::HashMap, sync::Arc};
 
 use dataloader::{cached::Loader, BatchFn};
 use futures::future::join_all;
 
-use super::{fetch::Fetcher, Listed};
+use super::{
+    fetch::{Fetched, Fetcher, ListId},
+    Listed,
+};
 use crate::{
     pagination::{
         anchor::{self, TIE_SLACK},
-        planner::{self},
         Anchored, Ask, Window, WindowSpec,
     },
-    upstream::{self, ClientId, LivePhoto, LivePhotoFilter, Session, Upstream},
+    upstream::{self, LivePhoto, LivePhotoFilter, Session, Upstream},
 };
-
-/// What a list is a list of: one client's photos under one filter.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct ListId {
-    pub client: ClientId,
-    pub filter: LivePhotoFilter,
-}
 
 /// One window of one list, with its cursors' anchors: the loader's key.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -75,75 +67,6 @@ pub(super) fn page_loader(
     // poll its siblings, which add their windows in that same turn. Each further yield
     // would re-poll the whole resolver tree for nothing.
     .with_yield_count(1)
-}
-
-/// What has been fetched of one list during this request.
-#[derive(Default)]
-pub(super) struct Fetched {
-    /// The first `totalItems` seen; later answers do not change it, so one request sees
-    /// one consistent length.
-    pub(super) total: Option<u64>,
-    /// Positions fetched so far (normalised), and their items.
-    pub(super) windows: Vec<Window>,
-    pub(super) items: BTreeMap<u64, Arc<LivePhoto>>,
-    /// Came from the cache (and may be stale): dropped at the first sign of it.
-    pub(super) seeded: bool,
-    /// A cached seed was dropped during this fetch: plan again from what is fresh.
-    pub(super) reseeded: bool,
-    /// Holds answers the cache does not have yet.
-    pub(super) dirty: bool,
-}
-
-/// A list as the cache keeps it: items by position, and the list's length.
-#[derive(serde::Serialize, serde::Deserialize)]
-pub(super) struct CachedList {
-    pub(super) total: u64,
-    pub(super) windows: Vec<(u64, u64)>,
-    pub(super) items: Vec<(u64, LivePhoto)>,
-}
-
-impl Fetched {
-    pub(super) fn from_cache(cached: CachedList) -> Self {
-        Self {
-            total: Some(cached.total),
-            windows: planner::normalize(
-                cached
-                    .windows
-                    .into_iter()
-                    .map(|(start, end)| Window::new(start, end))
-                    .collect(),
-            ),
-            items: cached
-                .items
-                .into_iter()
-                .map(|(position, item)| (position, Arc::new(item)))
-                .collect(),
-            seeded: true,
-            reseeded: false,
-            dirty: false,
-        }
-    }
-
-    pub(super) fn to_cache(&self) -> Option<CachedList> {
-        Some(CachedList {
-            total: self.total?,
-            windows: self.windows.iter().map(|w| (w.start, w.end)).collect(),
-            items: self
-                .items
-                .iter()
-                .map(|(&position, item)| (position, LivePhoto::clone(item)))
-                .collect(),
-        })
-    }
-
-    /// Forgets a cached seed (stale, or not enough alone). Called before this request
-    /// fetches anything of the list, so nothing fresh is lost.
-    pub(super) fn drop_seed(&mut self) {
-        *self = Self {
-            reseeded: true,
-            ..Self::default()
-        };
-    }
 }
 
 /// The batch function: groups keys by list, fetches lists concurrently (the upstream

@@ -9,7 +9,7 @@
 //! (`RssFile`): a debug build's code takes about 28 MiB of them where the release build's
 //! takes under 10, and the release build is what runs in a pod. To measure the release
 //! binary itself: `cargo build --release && COMPLYCUBE_GRAPHQL_BIN=target/release/complycube-graphql
-//! cargo test --test api amplification -- --nocapture` (README, "Security model").
+//! cargo test --test api amplification -- --nocapture` (docs/access-and-security.md).
 
 use complycube_graphql::{
     simulator::{data, images, Simulator, SimulatorSettings},

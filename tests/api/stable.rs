@@ -10,7 +10,7 @@
 //!
 //! The oracle orders photos of one millisecond as the simulator does, by id descending. The
 //! service assumes ComplyCube does the same; ComplyCube does not document it (see the
-//! README's limits of stable cursors).
+//! limits in docs/pagination.md).
 
 use std::collections::{HashMap, HashSet};
 
