@@ -35,7 +35,12 @@ const server = createServer(async (request, response) => {
   if (request.method === 'POST' && path === '/token') {
     let body = '';
     for await (const chunk of request) body += chunk;
-    const client = JSON.parse(body || '{}').client;
+    let client;
+    try {
+      client = JSON.parse(body || '{}').client;
+    } catch {
+      client = undefined; // not JSON: refused below
+    }
     if (typeof client !== 'string' || !/^[0-9a-f]{24}$/.test(client)) {
       response.writeHead(400).end();
       return;
