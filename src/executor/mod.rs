@@ -37,7 +37,7 @@
 //! The one thing to know: the executor knows no type of the service. It runs whatever
 //! query root it is given, and reads the schema through its SDL (`types.rs`) and, during
 //! resolution, async-graphql's registry; everything that walks a document goes through
-//! `walk.rs` and its one fragment rule.
+//! `walk/` and its one fragment rule.
 
 pub mod budget;
 mod documents;
