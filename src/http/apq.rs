@@ -51,8 +51,6 @@ impl ApqError {
 pub struct Namespace([u8; 32]);
 
 impl Namespace {
-    /// The namespace of a caller: everyone with full access shares one; a scoped caller
-    /// shares with those of the same clients; a forwarded key has its own.
     /// [`Self::of`] when an operation of `batch` uses a persisted query; otherwise a
     /// namespace nothing is looked up in (the hash is not worth making).
     pub fn lazy(admission: &crate::auth::Admission, batch: &async_graphql::BatchRequest) -> Self {
@@ -67,6 +65,8 @@ impl Namespace {
         }
     }
 
+    /// The namespace of a caller: everyone with full access shares one; a scoped caller
+    /// shares with those of the same clients; a forwarded key has its own.
     pub fn of(admission: &crate::auth::Admission) -> Self {
         use crate::auth::Caller;
         let mut hash = Sha256::new();
