@@ -140,6 +140,28 @@ async fn until(page: &Page, js: &str, what: &str) {
     }
 }
 
+/// Clicks what `selector` finds as a user would (a pointer press and release), once it is
+/// there. A page that renders again between finding the element and clicking it (React
+/// does) leaves a node id that no longer exists: the element is found again, up to
+/// [`PATIENCE`].
+async fn click(page: &Page, selector: &str) {
+    let started = std::time::Instant::now();
+    loop {
+        let clicked = match page.find_element(selector).await {
+            Ok(element) => element.click().await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        match clicked {
+            Ok(()) => return,
+            Err(e) => assert!(
+                started.elapsed() < PATIENCE,
+                "could not click {selector}: {e}"
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// The example's own backend (`node examples/web/backend.mjs`) on a free port: its origin.
 async fn example_backend(node: &PathBuf) -> (tokio::process::Child, String) {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/web/backend.mjs");
@@ -331,24 +353,14 @@ async fn graphiql_loads_runs_its_default_document_and_shows_the_result() {
     .await;
     // Two operations: the button opens a menu (on a pointer press, as a user's would);
     // the first operation of it.
-    page.find_element(".graphiql-execute-button")
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&page, ".graphiql-execute-button").await;
     until(
         &page,
         "!!document.querySelector('[role=menuitem]')",
         "the operation menu",
     )
     .await;
-    page.find_element("[role=menuitem]")
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&page, "[role=menuitem]").await;
     until(
         &page,
         "document.body.innerText.includes('\"totalCount\": 1')",
