@@ -5,7 +5,7 @@
 #
 # The build stage runs exactly the cargo command CI runs on the same files (`.ci/docker`
 # copies what .dockerignore and the COPY lines let through into a scratch directory and runs
-# the command below there), so a manifest or a file this build needs cannot go missing
+# the command below there, with a cheaper optimiser), so a manifest or a file this build needs cannot go missing
 # unnoticed. No stub files: the registry and target directories are BuildKit cache mounts,
 # which keep dependencies compiled between builds instead of a dependency layer.
 #
