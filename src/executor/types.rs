@@ -15,19 +15,24 @@ use async_graphql::parser::{
 
 use super::walk::PossibleTypes;
 
+/// The maps below are built once from the schema and only looked up afterwards, several
+/// times per field of every request: a fast hash, since nothing a request sends is inserted.
+type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+type Set<T> = HashSet<T, foldhash::fast::RandomState>;
+
 /// The schema's types as the executor needs them.
 pub struct FieldTypes {
     pub query_type: String,
     /// Type name (object or interface) -> field name -> type as SDL writes it (`[Node]!`).
-    fields: HashMap<String, HashMap<String, String>>,
+    fields: Map<String, Map<String, String>>,
     /// Type name -> field name -> the field's arguments.
-    arguments: HashMap<String, HashMap<String, Vec<InputField>>>,
+    arguments: Map<String, Map<String, Vec<InputField>>>,
     /// Directive name -> its arguments.
-    directives: HashMap<String, Vec<InputField>>,
+    directives: Map<String, Vec<InputField>>,
     /// Input object name -> its fields.
-    pub(super) inputs: HashMap<String, Vec<InputField>>,
+    pub(super) inputs: Map<String, Vec<InputField>>,
     /// Interface name -> the object types implementing it.
-    possible: HashMap<String, HashSet<String>>,
+    possible: Map<String, Set<String>>,
 }
 
 /// An input field or an argument: what a value given for it must be.
@@ -90,11 +95,11 @@ impl FieldTypes {
         }
         let mut types = Self {
             query_type: "Query".to_owned(),
-            fields: HashMap::new(),
-            arguments: HashMap::new(),
-            directives: HashMap::new(),
-            inputs: HashMap::new(),
-            possible: HashMap::new(),
+            fields: Map::default(),
+            arguments: Map::default(),
+            directives: Map::default(),
+            inputs: Map::default(),
+            possible: Map::default(),
         };
         types.read(sdl)?;
         types.read(INTROSPECTION_SDL)?;

@@ -29,7 +29,13 @@ impl Kind {
 
 /// The global id of the `kind` object whose ComplyCube id is `id`.
 pub fn global_id(kind: Kind, id: &str) -> ID {
-    ID(STANDARD.encode(format!("{}:{id}", kind.name())))
+    // Every photo of a page has one: put together without the formatting machinery.
+    let name = kind.name();
+    let mut raw = Vec::with_capacity(name.len() + 1 + id.len());
+    raw.extend_from_slice(name.as_bytes());
+    raw.push(b':');
+    raw.extend_from_slice(id.as_bytes());
+    ID(STANDARD.encode(raw))
 }
 
 /// The kind and ComplyCube id a global id names, or `None` when `given` is not one.
