@@ -260,13 +260,7 @@ fn named(ty: &str) -> &str {
 
 /// An integer argument of `field`, written or given by a variable.
 pub fn int_argument(field: &Field, name: &str, variables: &Variables) -> Option<i64> {
-    let value = field.get_argument(name)?;
-    let value = value
-        .node
-        .clone()
-        .into_const_with(|var: Name| variables.get(&var).cloned().ok_or(()))
-        .ok()?;
-    match value {
+    match argument(field, name, variables)? {
         Value::Number(n) => n.as_i64(),
         _ => None,
     }
@@ -274,16 +268,20 @@ pub fn int_argument(field: &Field, name: &str, variables: &Variables) -> Option<
 
 /// How many items a list argument of `field` holds, written or given by a variable.
 pub fn list_argument_len(field: &Field, name: &str, variables: &Variables) -> Option<u64> {
-    let value = field.get_argument(name)?;
-    let value = value
-        .node
-        .clone()
-        .into_const_with(|var: Name| variables.get(&var).cloned().ok_or(()))
-        .ok()?;
-    match value {
+    match argument(field, name, variables)? {
         Value::List(items) => Some(items.len() as u64),
         _ => Some(1),
     }
+}
+
+/// The value of an argument of `field`, its variables put in.
+fn argument(field: &Field, name: &str, variables: &Variables) -> Option<Value> {
+    let value = field.get_argument(name)?;
+    value
+        .node
+        .clone()
+        .into_const_with(|var: Name| variables.get(&var).cloned().ok_or(()))
+        .ok()
 }
 
 #[cfg(test)]

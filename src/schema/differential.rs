@@ -24,7 +24,7 @@ use async_graphql::{
 };
 use serde_json::json;
 
-use super::{builder, executor, global_id, test_urls, NodeKind, QueryLimits};
+use super::{builder, global_id, test_executor, NodeKind, QueryLimits};
 use crate::{
     auth::Caller,
     executor::shape::testing::async_graphql_only,
@@ -217,14 +217,7 @@ async fn the_shortcuts_answer_as_the_spec_says_async_graphql_would() {
         Some(ApiKey::new("k")),
     ))
     .unwrap();
-    let ours = executor(
-        Limits::DEFAULT,
-        QueryLimits::default(),
-        true,
-        test_urls(),
-        1 << 22,
-    )
-    .unwrap();
+    let ours = test_executor();
     let reference = async_graphql_only(builder(Limits::DEFAULT, QueryLimits::default())).finish();
     let types = Types::read();
     let seven = "5f1e0a3c9d2b4a0008a10007";

@@ -130,12 +130,14 @@ fn connection_cost(first: Option<i32>, last: Option<i32>, children: usize) -> us
     1 + photos.max(1) * children
 }
 
-/// Image URLs for tests: signed with a secret of the test's own.
+/// The service's executor with the default limits, for tests: introspection on, image URLs
+/// signed with a secret of the test's own.
 #[cfg(test)]
-fn test_urls() -> ImageUrls {
+fn test_executor() -> Executor<Query> {
     use crate::images::{urls::Fallback, ImageUrlSettings};
     let key = crate::secrets::ApiKey::new("a test key");
-    ImageUrls::new(&ImageUrlSettings::default(), Fallback::ServerKey(&key)).unwrap()
+    let urls = ImageUrls::new(&ImageUrlSettings::default(), Fallback::ServerKey(&key)).unwrap();
+    executor(Limits::DEFAULT, QueryLimits::default(), true, urls, 1 << 22).unwrap()
 }
 
 #[cfg(test)]

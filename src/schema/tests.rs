@@ -32,8 +32,8 @@ proptest::proptest! {
             let answer = futures::executor::block_on(executor.execute(request));
             serde_json::to_value(&answer.response).unwrap()
         };
-        let fresh = executor(Limits::DEFAULT, QueryLimits::default(), true, test_urls(), 1 << 22).unwrap();
-        let warm = executor(Limits::DEFAULT, QueryLimits::default(), true, test_urls(), 1 << 22).unwrap();
+        let fresh = test_executor();
+        let warm = test_executor();
         let good = serde_json::json!({ "id": "5eb1276d96be4a0008713af5", "on": true });
         let answer = run(&warm, good);
         proptest::prop_assert!(answer.get("errors").is_none(), "{}", answer);
@@ -193,14 +193,7 @@ async fn our_errors_carry_their_codes_without_the_executor() {
 #[tokio::test]
 async fn refusals_before_execution_carry_their_codes() {
     let loader = loaders().await;
-    let executor = executor(
-        Limits::DEFAULT,
-        QueryLimits::default(),
-        true,
-        test_urls(),
-        1 << 22,
-    )
-    .unwrap();
+    let executor = test_executor();
     let aliases: String = (0..=QueryLimits::default().max_aliases)
         .map(|i| format!("a{i}: __typename "))
         .collect();
@@ -271,14 +264,7 @@ fn assert_codes(errors: &[async_graphql::ServerError], code: Code, what: &str) {
 
 #[test]
 fn the_service_schema_is_one_the_executor_handles() {
-    executor(
-        Limits::DEFAULT,
-        QueryLimits::default(),
-        true,
-        test_urls(),
-        1 << 22,
-    )
-    .unwrap();
+    test_executor();
 }
 
 /// `Immediate::waits` names exactly the fields whose resolution asks a loader: one it
@@ -381,14 +367,7 @@ async fn waits_names_exactly_the_fields_that_ask_a_loader() {
             .join(" ")
     };
     let loader = loaders().await;
-    let executor = executor(
-        Limits::DEFAULT,
-        QueryLimits::default(),
-        true,
-        test_urls(),
-        1 << 22,
-    )
-    .unwrap();
+    let executor = test_executor();
     let asked = |query: String| {
         let loaders = loader(128);
         let request = Request::new(format!("{{ {query} }}"))
