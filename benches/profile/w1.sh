@@ -3,7 +3,8 @@
 # wrk (Debian package `wrk`) as the load, the server's CPU time read from /proc.
 # Usage: benches/profile/w1.sh [seconds]   (after `cargo build --release`; BIN=path for another
 # build; PEER=apollo measures the Node peer of benches/reference/apollo instead, after
-# `npm ci --prefix benches/reference/apollo`)
+# `npm ci --prefix benches/reference/apollo`; PEER=floor measures examples/floor.rs, the
+# bare HTTP exchange with no GraphQL, after `cargo build --release --example floor`)
 # Prints requests/s, the server's user and kernel CPU milliseconds per request, the
 # simulator's CPU per request, and the server's peak RSS.
 # To see where the time goes, run `perf record -g -p <server pid>` during the wrk run.
@@ -13,6 +14,9 @@ bin=${BIN:-$here/../../target/release/complycube-graphql}
 "$bin" simulate --listen 127.0.0.1:18081 --api-key k >/dev/null 2>&1 & sim=$!
 if [ "${PEER:-}" = apollo ]; then
   PORT=18080 UPSTREAM=http://127.0.0.1:18081/v1 API_KEY=k node "$here/../reference/apollo/server.mjs" >/dev/null 2>&1 & svc=$!
+  url=http://127.0.0.1:18080/
+elif [ "${PEER:-}" = floor ]; then
+  "$(dirname "$bin")/examples/floor" 127.0.0.1:18080 http://127.0.0.1:18081/v1 k >/dev/null 2>&1 & svc=$!
   url=http://127.0.0.1:18080/
 else
   "$bin" --listen 127.0.0.1:18080 --upstream-url http://127.0.0.1:18081/v1 --api-key k --allow-unauthenticated >/dev/null 2>&1 & svc=$!
@@ -34,3 +38,5 @@ echo "W1${PEER:+ ($PEER)}: $(echo "$out" | awk '/Requests\/sec/ {print $2}') req
   "server $(ms "$u2 - $u1") ms user + $(ms "$k2 - $k1") ms kernel CPU/req," \
   "simulator $(ms "$s2 + $t2 - $s1 - $t1") ms CPU/req," \
   "peak RSS $(awk '/VmHWM/ {print $2}' /proc/$svc/status) kB"
+bad=$(echo "$out" | awk '/Non-2xx/ {print $4}')
+if [ -n "$bad" ]; then echo "$bad answers were not 2xx: the numbers above mean nothing" >&2; exit 1; fi
