@@ -38,6 +38,8 @@ use async_graphql::{
     ContextSelectionSet, Name, OutputType, Positioned, SchemaBuilder, ServerResult, Value,
 };
 
+mod keys;
+
 use super::{
     budget::{written_bytes, AnswerBudget},
     nulls::settle,
@@ -119,13 +121,13 @@ impl<T: Immediate> Shaped<T> {
         object: &str,
         fields: Vec<&Positioned<Field>>,
     ) -> Value {
-        let mut values = IndexMap::with_capacity(fields.len());
+        let mut values = keys::Object::with_capacity(fields.len());
         let mut stands = true;
         for field in fields {
             let key = field.node.response_key().node.clone();
             let name = &field.node.name.node;
             if name == "__typename" {
-                insert(&mut values, key, Value::String(object.to_owned()));
+                values.insert(key, Value::String(object.to_owned()));
                 continue;
             }
             let value = match self.0.resolve_field(&ctx.with_field(field)).await {
@@ -136,12 +138,12 @@ impl<T: Immediate> Shaped<T> {
                 }
             };
             match settle(&ctx.schema_env.registry, object, name, value) {
-                Some(value) => insert(&mut values, key, value),
+                Some(value) => values.insert(key, value),
                 None => stands = false,
             }
         }
         if stands {
-            Value::Object(values)
+            values.into_value()
         } else {
             Value::Null
         }
@@ -279,13 +281,17 @@ fn has_extensions(ctx: &ContextSelectionSet<'_>) -> bool {
 /// Adds a field's value under its response key, merging the sub-selections of a key
 /// selected more than once, as async-graphql does.
 fn insert(object: &mut IndexMap<Name, Value>, key: Name, value: Value) {
-    let existing = match object.entry(key) {
+    match object.entry(key) {
         Entry::Vacant(slot) => {
             slot.insert(value);
-            return;
         }
-        Entry::Occupied(slot) => slot.into_mut(),
-    };
+        Entry::Occupied(slot) => merge(slot.into_mut(), value),
+    }
+}
+
+/// Merges into the value of a key selected before the sub-selections of its value selected
+/// again; a leaf keeps the value it has.
+fn merge(existing: &mut Value, value: Value) {
     match (existing, value) {
         (Value::Object(existing), Value::Object(more)) => {
             for (key, value) in more {
