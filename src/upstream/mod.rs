@@ -36,7 +36,7 @@ use crate::{
 pub use endpoints::Endpoint;
 pub use error::{whole_seconds_up, Error};
 pub use filter::LivePhotoFilter;
-pub use instant::{format_instant, format_millis, Millis};
+pub use instant::{format_instant, format_millis, parse_instant, Millis};
 pub use session::Session;
 pub use wire::{
     millis_rfc3339, ClientDetails, CompanyDetails, ErrorBody, LivePhoto, LivePhotoDownload,

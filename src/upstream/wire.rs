@@ -29,6 +29,16 @@ fn default_true() -> bool {
 }
 
 /// ComplyCube's date format on the wire: RFC 3339, UTC, milliseconds.
+/// An instant ComplyCube sent, or `chrono`'s word on why it is none.
+fn instant<E: serde::de::Error>(text: &str) -> Result<DateTime<Utc>, E> {
+    match crate::upstream::parse_instant(text) {
+        Some(t) => Ok(t),
+        None => DateTime::parse_from_rfc3339(text)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(E::custom),
+    }
+}
+
 pub mod millis_rfc3339 {
     use chrono::{DateTime, Utc};
     use serde::{Deserialize, Deserializer, Serializer};
@@ -39,9 +49,7 @@ pub mod millis_rfc3339 {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        DateTime::parse_from_rfc3339(&text)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(serde::de::Error::custom)
+        super::instant(&text)
     }
 }
 
@@ -135,9 +143,7 @@ mod optional_millis {
         let Some(text) = Option::<std::borrow::Cow<'de, str>>::deserialize(d)? else {
             return Ok(None);
         };
-        DateTime::parse_from_rfc3339(&text)
-            .map(|t| Some(t.with_timezone(&Utc)))
-            .map_err(serde::de::Error::custom)
+        super::instant(&text).map(Some)
     }
 }
 
