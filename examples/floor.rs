@@ -4,11 +4,18 @@
 //! sends ComplyCube's page back byte for byte. No GraphQL, no reshaping, no cursors, no
 //! metrics: whatever a GraphQL service spends per request, this spends less.
 //!
-//! `benches/profile/w1.sh` runs it with `PEER=floor` (after `cargo build --release
-//! --example floor`), to put the service's CPU per request beside what the HTTP exchange
-//! alone costs on the same machine.
+//! With `--answer` it answers W1 itself, as the service does, byte for byte, with no
+//! GraphQL engine: it checks that the query is W1's text, parses the page into the
+//! service's own types (`upstream::LivePhotoPage`), and writes the answer's JSON as it goes,
+//! cursors from `pagination::cursor` and global ids included. That is the least an
+//! execution core written for W1 alone would spend; it has no gate, metrics, request ids,
+//! answer budget or validation, and refuses any other query.
 //!
-//! Usage: `floor LISTEN UPSTREAM_URL API_KEY`, e.g.
+//! `benches/profile/w1.sh` runs it with `PEER=floor` (or `PEER=handwritten` for
+//! `--answer`), after `cargo build --release --example floor`, to put the service's CPU per
+//! request beside what the HTTP exchange alone costs on the same machine.
+//!
+//! Usage: `floor LISTEN UPSTREAM_URL API_KEY [--answer]`, e.g.
 //! `floor 127.0.0.1:18080 http://127.0.0.1:18081/v1 k`.
 
 use std::{convert::Infallible, sync::Arc};
@@ -25,10 +32,17 @@ struct Floor {
     client: reqwest::Client,
     upstream: String,
     key: String,
+    /// Answer W1 (`--answer`) rather than pass the page through.
+    answer: bool,
 }
+
+/// W1's query text, as `benches/profile/w1.lua` sends it.
+const W1: &str = "query W1($id: ID!) { client(id: $id) { livePhotos(first: 20) { totalCount pageInfo { hasPreviousPage hasNextPage startCursor endCursor } edges { cursor node { id clientId downloadLink contentType performLivenessCheck size createdAt updatedAt } } } } }";
 
 #[derive(serde::Deserialize)]
 struct Body<'a> {
+    #[serde(borrow, default)]
+    query: &'a str,
     #[serde(borrow)]
     variables: Variables<'a>,
 }
@@ -38,7 +52,7 @@ struct Variables<'a> {
     id: &'a str,
 }
 
-async fn answer(floor: Arc<Floor>, request: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn serve(floor: Arc<Floor>, request: Request<Incoming>) -> Response<Full<Bytes>> {
     let reply = |status: u16, body: Bytes| {
         Response::builder()
             .status(status)
@@ -52,6 +66,9 @@ async fn answer(floor: Arc<Floor>, request: Request<Incoming>) -> Response<Full<
     let Ok(body) = sonic_rs::from_slice::<Body>(&body) else {
         return reply(400, Bytes::from_static(b"{}"));
     };
+    if floor.answer && body.query != W1 {
+        return reply(400, Bytes::from_static(b"{}"));
+    }
     let url = format!(
         "{}/livePhotos?clientId={}&page=1&pageSize=20",
         floor.upstream, body.variables.id
@@ -64,19 +81,105 @@ async fn answer(floor: Arc<Floor>, request: Request<Incoming>) -> Response<Full<
         .await;
     match page {
         Ok(page) if page.status().is_success() => match page.bytes().await {
-            Ok(bytes) => reply(200, bytes),
+            Ok(bytes) if !floor.answer => reply(200, bytes),
+            Ok(bytes) => match answer_w1(body.variables.id, &bytes) {
+                Some(answer) => reply(200, answer.into()),
+                None => reply(502, Bytes::from_static(b"{}")),
+            },
             Err(_) => reply(502, Bytes::from_static(b"{}")),
         },
         _ => reply(502, Bytes::from_static(b"{}")),
     }
 }
 
+/// W1's answer for the client `id` from ComplyCube's first page of 20, as the service writes
+/// it.
+fn answer_w1(id: &str, page: &[u8]) -> Option<Vec<u8>> {
+    use base64::{engine::general_purpose::STANDARD, Engine};
+    use complycube_graphql::{
+        pagination::{cursor, Scope},
+        upstream::{format_instant, LivePhotoFilter, LivePhotoPage},
+    };
+    let page: LivePhotoPage = sonic_rs::from_slice(page).ok()?;
+    let scope = Scope::of(&[
+        id.as_bytes(),
+        &LivePhotoFilter::default().fingerprint_bytes(),
+    ]);
+    let total = page.total_items;
+    let cursor_at = |at: usize| {
+        let photo = &page.items[at];
+        cursor::encode(
+            at as u32,
+            scope,
+            &photo.id,
+            photo.created_at.timestamp_millis(),
+        )
+    };
+    let mut out = Vec::with_capacity(8 * 1024);
+    let string = |out: &mut Vec<u8>, text: &str| sonic_rs::to_writer(&mut *out, text).ok();
+    out.extend_from_slice(br#"{"data":{"client":{"livePhotos":{"totalCount":"#);
+    out.extend_from_slice(total.to_string().as_bytes());
+    out.extend_from_slice(br#","pageInfo":{"hasPreviousPage":false,"hasNextPage":"#);
+    out.extend_from_slice(if total > page.items.len() as u64 {
+        b"true"
+    } else {
+        b"false"
+    });
+    out.extend_from_slice(br#","startCursor":"#);
+    match page.items.len() {
+        0 => out.extend_from_slice(br#"null,"endCursor":null"#),
+        n => {
+            string(&mut out, &cursor_at(0))?;
+            out.extend_from_slice(br#","endCursor":"#);
+            string(&mut out, &cursor_at(n - 1))?;
+        }
+    }
+    out.extend_from_slice(br#"},"edges":["#);
+    for (at, photo) in page.items.iter().enumerate() {
+        if at > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(br#"{"cursor":"#);
+        string(&mut out, &cursor_at(at))?;
+        out.extend_from_slice(br#","node":{"id":"#);
+        string(
+            &mut out,
+            &STANDARD.encode(format!("LivePhoto:{}", photo.id)),
+        )?;
+        out.extend_from_slice(br#","clientId":"#);
+        string(&mut out, &photo.client_id)?;
+        out.extend_from_slice(br#","downloadLink":"#);
+        string(&mut out, &photo.download_link)?;
+        out.extend_from_slice(br#","contentType":"#);
+        string(&mut out, &photo.content_type)?;
+        out.extend_from_slice(br#","performLivenessCheck":"#);
+        out.extend_from_slice(if photo.perform_liveness_check {
+            b"true"
+        } else {
+            b"false"
+        });
+        out.extend_from_slice(br#","size":"#);
+        out.extend_from_slice(photo.size.to_string().as_bytes());
+        out.extend_from_slice(br#","createdAt":"#);
+        string(&mut out, &format_instant(&photo.created_at))?;
+        out.extend_from_slice(br#","updatedAt":"#);
+        string(&mut out, &format_instant(&photo.updated_at))?;
+        out.extend_from_slice(b"}}");
+    }
+    out.extend_from_slice(b"]}}}}");
+    Some(out)
+}
+
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let [_, listen, upstream, key] = &args[..] else {
-        eprintln!("usage: floor LISTEN UPSTREAM_URL API_KEY");
-        std::process::exit(2);
+    let (listen, upstream, key, answer) = match &args[..] {
+        [_, listen, upstream, key] => (listen, upstream, key, false),
+        [_, listen, upstream, key, flag] if flag == "--answer" => (listen, upstream, key, true),
+        _ => {
+            eprintln!("usage: floor LISTEN UPSTREAM_URL API_KEY [--answer]");
+            std::process::exit(2);
+        }
     };
     let floor = Arc::new(Floor {
         client: reqwest::Client::builder()
@@ -85,6 +188,7 @@ async fn main() -> std::io::Result<()> {
             .map_err(std::io::Error::other)?,
         upstream: upstream.trim_end_matches('/').to_owned(),
         key: key.clone(),
+        answer,
     });
     let listener = tokio::net::TcpListener::bind(listen).await?;
     loop {
@@ -94,7 +198,7 @@ async fn main() -> std::io::Result<()> {
         tokio::spawn(async move {
             let service = service_fn(move |request| {
                 let floor = floor.clone();
-                async move { Ok::<_, Infallible>(answer(floor, request).await) }
+                async move { Ok::<_, Infallible>(serve(floor, request).await) }
             });
             let _ = http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)

@@ -4,7 +4,8 @@
 # Usage: benches/profile/instructions.sh [requests]   (after `cargo build --release`)
 # Needs valgrind and python3. BIN=path picks another build (e.g. one with debug info, for
 # `callgrind_annotate` on the file it names). PEER=floor counts examples/floor.rs instead,
-# the bare HTTP exchange with no GraphQL (after `cargo build --release --example floor`).
+# the bare HTTP exchange with no GraphQL, and PEER=handwritten the same writing W1's answer
+# itself (after `cargo build --release --example floor`).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${BIN:-$here/../../target/release/complycube-graphql}
@@ -14,6 +15,8 @@ body=$(sed -n "s/^wrk.body = '\(.*\)'$/\1/p" "$here/w1.lua")
 "$bin" simulate --listen 127.0.0.1:18091 --api-key k >/dev/null 2>&1 & sim=$!
 if [ "${PEER:-}" = floor ]; then
   server=("$(dirname "$bin")/examples/floor" 127.0.0.1:18090 http://127.0.0.1:18091/v1 k)
+elif [ "${PEER:-}" = handwritten ]; then
+  server=("$(dirname "$bin")/examples/floor" 127.0.0.1:18090 http://127.0.0.1:18091/v1 k --answer)
 else
   server=("$bin" --listen 127.0.0.1:18090 --upstream-url http://127.0.0.1:18091/v1 --api-key k --allow-unauthenticated)
 fi

@@ -4,7 +4,8 @@
 # Usage: benches/profile/w1.sh [seconds]   (after `cargo build --release`; BIN=path for another
 # build; PEER=apollo measures the Node peer of benches/reference/apollo instead, after
 # `npm ci --prefix benches/reference/apollo`; PEER=floor measures examples/floor.rs, the
-# bare HTTP exchange with no GraphQL, after `cargo build --release --example floor`)
+# bare HTTP exchange with no GraphQL, and PEER=handwritten the same writing W1's answer
+# itself, after `cargo build --release --example floor`)
 # Prints requests/s, the server's user and kernel CPU milliseconds per request, the
 # simulator's CPU per request, and the server's peak RSS.
 # To see where the time goes, run `perf record -g -p <server pid>` during the wrk run.
@@ -15,8 +16,10 @@ bin=${BIN:-$here/../../target/release/complycube-graphql}
 if [ "${PEER:-}" = apollo ]; then
   PORT=18080 UPSTREAM=http://127.0.0.1:18081/v1 API_KEY=k node "$here/../reference/apollo/server.mjs" >/dev/null 2>&1 & svc=$!
   url=http://127.0.0.1:18080/
-elif [ "${PEER:-}" = floor ]; then
-  "$(dirname "$bin")/examples/floor" 127.0.0.1:18080 http://127.0.0.1:18081/v1 k >/dev/null 2>&1 & svc=$!
+elif [ "${PEER:-}" = floor ] || [ "${PEER:-}" = handwritten ]; then
+  answer=(); [ "$PEER" = handwritten ] && answer=(--answer)
+  "$(dirname "$bin")/examples/floor" 127.0.0.1:18080 http://127.0.0.1:18081/v1 k "${answer[@]}" \
+    >/dev/null 2>&1 & svc=$!
   url=http://127.0.0.1:18080/
 else
   "$bin" --listen 127.0.0.1:18080 --upstream-url http://127.0.0.1:18081/v1 --api-key k --allow-unauthenticated >/dev/null 2>&1 & svc=$!
