@@ -28,7 +28,6 @@ fn default_true() -> bool {
     true
 }
 
-/// ComplyCube's date format on the wire: RFC 3339, UTC, milliseconds.
 /// An instant ComplyCube sent, or `chrono`'s word on why it is none.
 fn instant<E: serde::de::Error>(text: &str) -> Result<DateTime<Utc>, E> {
     match crate::upstream::parse_instant(text) {
@@ -39,6 +38,7 @@ fn instant<E: serde::de::Error>(text: &str) -> Result<DateTime<Utc>, E> {
     }
 }
 
+/// ComplyCube's date format on the wire: RFC 3339, UTC, milliseconds.
 pub mod millis_rfc3339 {
     use chrono::{DateTime, Utc};
     use serde::{Deserialize, Deserializer, Serializer};

@@ -289,8 +289,8 @@ fn insert(object: &mut IndexMap<Name, Value>, key: Name, value: Value) {
     }
 }
 
-/// Merges into the value of a key selected before the sub-selections of its value selected
-/// again; a leaf keeps the value it has.
+/// Merges `value`, the value of a response key selected again, into `existing`, its value
+/// from before: objects field by field, lists item by item; a leaf keeps the value it has.
 fn merge(existing: &mut Value, value: Value) {
     match (existing, value) {
         (Value::Object(existing), Value::Object(more)) => {
