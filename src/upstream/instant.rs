@@ -36,10 +36,10 @@ pub fn format_instant(t: &DateTime<Utc>) -> String {
     std::str::from_utf8(&text).unwrap_or_default().to_owned()
 }
 
-/// An RFC 3339 instant, in UTC: what `chrono`'s `parse_from_rfc3339` reads, and `None`
+/// An RFC 3339 instant, in UTC: what `chrono`'s `parse_from_rfc3339` reads, and its error
 /// where it refuses. ComplyCube's own form (`2020-01-01T14:06:44.756Z`, forty to a page)
 /// is read digit by digit; any other form goes to `chrono`.
-pub fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
+pub fn parse_instant(text: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
     use chrono::NaiveDate;
     let b = text.as_bytes();
     let digits = |from: usize, to: usize| {
@@ -61,10 +61,8 @@ pub fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
         })
         .flatten();
     match fast {
-        Some(t) => Some(t.and_utc()),
-        None => DateTime::parse_from_rfc3339(text)
-            .ok()
-            .map(|t| t.with_timezone(&Utc)),
+        Some(t) => Ok(t.and_utc()),
+        None => DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc)),
     }
 }
 
@@ -78,10 +76,8 @@ mod tests {
     use super::*;
 
     /// What `chrono` reads from `text`, as [`parse_instant`] should.
-    fn chrono(text: &str) -> Option<DateTime<Utc>> {
-        DateTime::parse_from_rfc3339(text)
-            .ok()
-            .map(|t| t.with_timezone(&Utc))
+    fn chrono(text: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
+        DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc))
     }
 
     #[test]

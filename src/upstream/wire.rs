@@ -30,12 +30,7 @@ fn default_true() -> bool {
 
 /// An instant ComplyCube sent, or `chrono`'s word on why it is none.
 fn instant<E: serde::de::Error>(text: &str) -> Result<DateTime<Utc>, E> {
-    match crate::upstream::parse_instant(text) {
-        Some(t) => Ok(t),
-        None => DateTime::parse_from_rfc3339(text)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(E::custom),
-    }
+    crate::upstream::parse_instant(text).map_err(E::custom)
 }
 
 /// ComplyCube's date format on the wire: RFC 3339, UTC, milliseconds.
