@@ -95,9 +95,9 @@ async fn serve(floor: Arc<Floor>, request: Request<Incoming>) -> Response<Full<B
 /// W1's answer for the client `id` from ComplyCube's first page of 20, as the service writes
 /// it.
 fn answer_w1(id: &str, page: &[u8]) -> Option<Vec<u8>> {
-    use base64::{engine::general_purpose::STANDARD, Engine};
     use complycube_graphql::{
         pagination::{cursor, Scope},
+        schema::{global_id, NodeKind},
         upstream::{format_instant, LivePhotoFilter, LivePhotoPage},
     };
     let page: LivePhotoPage = sonic_rs::from_slice(page).ok()?;
@@ -142,10 +142,7 @@ fn answer_w1(id: &str, page: &[u8]) -> Option<Vec<u8>> {
         out.extend_from_slice(br#"{"cursor":"#);
         string(&mut out, &cursor_at(at))?;
         out.extend_from_slice(br#","node":{"id":"#);
-        string(
-            &mut out,
-            &STANDARD.encode(format!("LivePhoto:{}", photo.id)),
-        )?;
+        string(&mut out, &global_id(NodeKind::LivePhoto, &photo.id))?;
         out.extend_from_slice(br#","clientId":"#);
         string(&mut out, &photo.client_id)?;
         out.extend_from_slice(br#","downloadLink":"#);
