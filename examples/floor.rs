@@ -25,6 +25,9 @@ use http_body_util::{BodyExt, Full};
 use hyper::{body::Incoming, server::conn::http1, service::service_fn, Request, Response};
 use hyper_util::rt::TokioIo;
 
+#[path = "../benches/profile/w1_answer.rs"]
+mod w1_answer;
+
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -95,75 +98,11 @@ async fn serve(floor: Arc<Floor>, request: Request<Incoming>) -> Response<Full<B
 /// W1's answer for the client `id` from ComplyCube's first page of 20, as the service writes
 /// it.
 fn answer_w1(id: &str, page: &[u8]) -> Option<Vec<u8>> {
-    use complycube_graphql::{
-        pagination::{cursor, Scope},
-        schema::{global_id, NodeKind},
-        upstream::{format_instant, LivePhotoFilter, LivePhotoPage},
-    };
-    let page: LivePhotoPage = sonic_rs::from_slice(page).ok()?;
-    let scope = Scope::of(&[
-        id.as_bytes(),
-        &LivePhotoFilter::default().fingerprint_bytes(),
-    ]);
-    let total = page.total_items;
-    let cursor_at = |at: usize| {
-        let photo = &page.items[at];
-        cursor::encode(
-            at as u32,
-            scope,
-            &photo.id,
-            photo.created_at.timestamp_millis(),
-        )
-    };
+    let page: complycube_graphql::upstream::LivePhotoPage = sonic_rs::from_slice(page).ok()?;
     let mut out = Vec::with_capacity(8 * 1024);
-    let string = |out: &mut Vec<u8>, text: &str| sonic_rs::to_writer(&mut *out, text).ok();
-    out.extend_from_slice(br#"{"data":{"client":{"livePhotos":{"totalCount":"#);
-    out.extend_from_slice(total.to_string().as_bytes());
-    out.extend_from_slice(br#","pageInfo":{"hasPreviousPage":false,"hasNextPage":"#);
-    out.extend_from_slice(if total > page.items.len() as u64 {
-        b"true"
-    } else {
-        b"false"
-    });
-    out.extend_from_slice(br#","startCursor":"#);
-    match page.items.len() {
-        0 => out.extend_from_slice(br#"null,"endCursor":null"#),
-        n => {
-            string(&mut out, &cursor_at(0))?;
-            out.extend_from_slice(br#","endCursor":"#);
-            string(&mut out, &cursor_at(n - 1))?;
-        }
-    }
-    out.extend_from_slice(br#"},"edges":["#);
-    for (at, photo) in page.items.iter().enumerate() {
-        if at > 0 {
-            out.push(b',');
-        }
-        out.extend_from_slice(br#"{"cursor":"#);
-        string(&mut out, &cursor_at(at))?;
-        out.extend_from_slice(br#","node":{"id":"#);
-        string(&mut out, &global_id(NodeKind::LivePhoto, &photo.id))?;
-        out.extend_from_slice(br#","clientId":"#);
-        string(&mut out, &photo.client_id)?;
-        out.extend_from_slice(br#","downloadLink":"#);
-        string(&mut out, &photo.download_link)?;
-        out.extend_from_slice(br#","contentType":"#);
-        string(&mut out, &photo.content_type)?;
-        out.extend_from_slice(br#","performLivenessCheck":"#);
-        out.extend_from_slice(if photo.perform_liveness_check {
-            b"true"
-        } else {
-            b"false"
-        });
-        out.extend_from_slice(br#","size":"#);
-        out.extend_from_slice(photo.size.to_string().as_bytes());
-        out.extend_from_slice(br#","createdAt":"#);
-        string(&mut out, &format_instant(&photo.created_at))?;
-        out.extend_from_slice(br#","updatedAt":"#);
-        string(&mut out, &format_instant(&photo.updated_at))?;
-        out.extend_from_slice(b"}}");
-    }
-    out.extend_from_slice(b"]}}}}");
+    out.extend_from_slice(br#"{"data":"#);
+    w1_answer::write_w1_data(&mut out, id, 0, page.total_items, &page.items)?;
+    out.push(b'}');
     Some(out)
 }
 
