@@ -45,7 +45,20 @@ pub async fn read(request: Request) -> Result<BatchRequest, Rejection> {
         }
         return serde_json::from_value(json).map_err(|e| invalid(e).into());
     }
-    Ok(serde_json::from_slice(&body).map_err(invalid)?)
+    Ok(from_json(&body).map_err(invalid)?)
+}
+
+/// One operation or a batch, told apart by the body's first character. async-graphql's
+/// `BatchRequest` is an untagged enum: serde copies the whole body into a tree of its own,
+/// tries each variant on it, and when none fits says only "data did not match any variant
+/// of untagged enum BatchRequest". Read as what it is, a wrong body is told what is wrong
+/// and where ("invalid type: integer `5`, expected a string at line 1 column 11"). An empty
+/// batch is refused later, with every other wrong batch size.
+fn from_json(body: &[u8]) -> serde_json::Result<BatchRequest> {
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'[') => serde_json::from_slice(body).map(BatchRequest::Batch),
+        _ => serde_json::from_slice(body).map(BatchRequest::Single),
+    }
 }
 
 /// Why a body could not be read: too large (the limit layer), too slow (the body timeout
@@ -101,4 +114,58 @@ pub(super) fn names_an_operation(uri: &axum::http::Uri) -> bool {
                 .any(|k| p.starts_with(k))
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a request reads as, to compare: query, operation name and variables of each.
+    fn seen(batch: &BatchRequest) -> Vec<(String, Option<String>, String)> {
+        batch
+            .iter()
+            .map(|r| {
+                let variables = serde_json::to_string(&r.variables).unwrap();
+                (r.query.clone(), r.operation_name.clone(), variables)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn reads_what_async_graphqls_untagged_enum_reads() {
+        let bodies = [
+            r#"{"query":"{ a }"}"#,
+            r#" {"query":"query Q($id: ID!) { a }","operationName":"Q","variables":{"id":"x"}}"#,
+            r#"[{"query":"{ a }"},{"query":"{ b }","variables":{"n":[1,null,{"k":true}]}}]"#,
+            "\n\t [ {\"query\":\"{ a }\"} ]",
+            r#"{"query":"{ a }","extensions":{"persistedQuery":{"version":1}}}"#,
+        ];
+        for body in bodies {
+            let ours = from_json(body.as_bytes()).unwrap();
+            let theirs: BatchRequest = serde_json::from_str(body).unwrap();
+            assert_eq!(seen(&ours), seen(&theirs), "{body}");
+            assert_eq!(
+                matches!(ours, BatchRequest::Batch(_)),
+                matches!(theirs, BatchRequest::Batch(_)),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_request() {
+        for body in [
+            "",
+            "  ",
+            "not json",
+            r#"{"query": 5}"#,
+            "5",
+            r#""{ a }""#,
+            "[5]",
+        ] {
+            assert!(from_json(body.as_bytes()).is_err(), "{body}");
+        }
+        // Left to the batch size check, which says how many operations a batch may hold.
+        assert!(matches!(from_json(b"[]"), Ok(BatchRequest::Batch(v)) if v.is_empty()));
+    }
 }

@@ -324,6 +324,14 @@ async fn bodies_that_are_not_graphql_are_4xx_not_5xx() {
             _ => "BAD_REQUEST",
         };
         assert_eq!(codes(&json), vec![code], "{body:.40}");
+        if body == "{\"query\": 5}" {
+            // Said as what is wrong, and where, not as "did not match any variant".
+            let message = json["errors"][0]["message"].as_str().unwrap();
+            assert!(
+                message.contains("expected a string at line 1 column 11"),
+                "{message}"
+            );
+        }
     }
     let too_many: Vec<Value> = (0..17)
         .map(|_| json!({ "query": "{ __typename }" }))
