@@ -6,7 +6,8 @@
 //!
 //! With `--answer` it answers W1 itself, as the service does, byte for byte, with no
 //! GraphQL engine: it checks that the query is W1's text, parses the page into the
-//! service's own types (`upstream::LivePhotoPage`), and writes the answer's JSON as it goes,
+//! service's own types (`upstream::LivePhotoPage`), and writes the answer's JSON as it goes
+//! (`benches/profile/w1_answer.rs`, which `benches/profile/ideal-core.sh` also uses),
 //! cursors from `pagination::cursor` and global ids included. That is the least an
 //! execution core written for W1 alone would spend; it has no gate, metrics, request ids,
 //! answer budget or validation, and refuses any other query.

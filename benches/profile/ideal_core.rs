@@ -7,7 +7,8 @@
 //! the loaders and the upstream call with its rate budget. Then, for W1's text only, the
 //! page is loaded through the request's own loaders and W1's `data` written by hand as it
 //! is resolved (`w1_answer.rs`): no `Value` tree, no serialising one. It also skips
-//! async-graphql's validation pass, so it is a lower bound on what any execution core
+//! async-graphql's validation pass, the caller's scope check on the client and the answer
+//! budget's count of written bytes, so it is a lower bound on what any execution core
 //! inside this service could cost.
 
 use std::sync::Arc;
