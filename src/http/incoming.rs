@@ -43,21 +43,35 @@ pub async fn read(request: Request) -> Result<BatchRequest, Rejection> {
             serde_json::Value::Array(all) => all.iter_mut().for_each(carry_document_id),
             one => carry_document_id(one),
         }
-        return serde_json::from_value(json).map_err(|e| invalid(e).into());
+        let batch = json.is_array();
+        return Ok(one_or_batch(batch, json).map_err(invalid)?);
     }
     Ok(from_json(&body).map_err(invalid)?)
 }
 
-/// One operation or a batch, told apart by the body's first character. async-graphql's
-/// `BatchRequest` is an untagged enum: serde copies the whole body into a tree of its own,
-/// tries each variant on it, and when none fits says only "data did not match any variant
-/// of untagged enum BatchRequest". Read as what it is, a wrong body is told what is wrong
-/// and where ("invalid type: integer `5`, expected a string at line 1 column 11"). An empty
-/// batch is refused later, with every other wrong batch size.
+/// A body's one operation or batch, told apart by its first character.
 fn from_json(body: &[u8]) -> serde_json::Result<BatchRequest> {
-    match body.iter().find(|b| !b.is_ascii_whitespace()) {
-        Some(b'[') => serde_json::from_slice(body).map(BatchRequest::Batch),
-        _ => serde_json::from_slice(body).map(BatchRequest::Single),
+    let batch = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
+    let mut json = serde_json::Deserializer::from_slice(body);
+    let read = one_or_batch(batch, &mut json)?;
+    json.end()?;
+    Ok(read)
+}
+
+/// One operation, or a batch when `batch`. async-graphql's `BatchRequest` is an untagged
+/// enum: serde copies the whole body into a tree of its own, tries each variant on it, and
+/// when none fits says only "data did not match any variant of untagged enum
+/// BatchRequest". Read as what it is, a wrong body is told what is wrong and where
+/// ("invalid type: integer `5`, expected a string at line 1 column 11"). An empty batch is
+/// refused later, with every other wrong batch size.
+fn one_or_batch<'de, D: serde::Deserializer<'de>>(
+    batch: bool,
+    json: D,
+) -> Result<BatchRequest, D::Error> {
+    use serde::Deserialize;
+    match batch {
+        true => Vec::deserialize(json).map(BatchRequest::Batch),
+        false => async_graphql::Request::deserialize(json).map(BatchRequest::Single),
     }
 }
 
@@ -167,5 +181,33 @@ mod tests {
         }
         // Left to the batch size check, which says how many operations a batch may hold.
         assert!(matches!(from_json(b"[]"), Ok(BatchRequest::Batch(v)) if v.is_empty()));
+        assert!(from_json(br#"{"query":"{ a }"} trailing"#).is_err());
+    }
+
+    #[tokio::test]
+    async fn a_body_with_a_document_id_is_told_what_is_wrong_too() {
+        for (body, batch) in [
+            (
+                r#"{"documentId":"sha256:ab","variables":{"id":"x"}}"#,
+                false,
+            ),
+            (r#"[{"documentId":"sha256:ab"},{"query":"{ a }"}]"#, true),
+        ] {
+            let request = Request::post("/graphql").body(body.into()).unwrap();
+            let got = read(request).await.unwrap_or_else(|_| panic!("{body}"));
+            assert_eq!(matches!(got, BatchRequest::Batch(_)), batch, "{body}");
+            let first = got.iter().next().unwrap();
+            let id = first.extensions.get(DOCUMENT_ID);
+            assert_eq!(id, Some(&Value::String("sha256:ab".into())), "{body}");
+        }
+        let wrong = r#"{"documentId":"sha256:ab","variables":5}"#;
+        let request = Request::post("/graphql").body(wrong.into()).unwrap();
+        let Err(refused) = read(request).await else {
+            panic!("{wrong} was read")
+        };
+        let answer = refused.respond(super::super::media::MediaType::Json);
+        let body = axum::body::to_bytes(answer.into_body(), usize::MAX);
+        let message = String::from_utf8(body.await.unwrap().to_vec()).unwrap();
+        assert!(message.contains("invalid type: integer `5`"), "{message}");
     }
 }
