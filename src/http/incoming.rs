@@ -37,7 +37,7 @@ pub async fn read(request: Request) -> Result<BatchRequest, Rejection> {
         .await
         .map_err(unreadable_body)?;
     let invalid = |e: serde_json::Error| ParseRequestError::InvalidRequest(Box::new(e));
-    if memchr_document_id(&body) {
+    if mentions_document_id(&body) {
         let mut json: serde_json::Value = serde_json::from_slice(&body).map_err(invalid)?;
         match &mut json {
             serde_json::Value::Array(all) => all.iter_mut().for_each(carry_document_id),
@@ -96,10 +96,10 @@ fn unreadable_body(e: axum::Error) -> ParseRequestError {
     }
 }
 
-fn memchr_document_id(body: &[u8]) -> bool {
-    body.windows(DOCUMENT_ID.len() + 2).any(|w| {
-        w[0] == b'"' && &w[1..w.len() - 1] == DOCUMENT_ID.as_bytes() && w[w.len() - 1] == b'"'
-    })
+/// Whether the body has a `"documentId"` anywhere (most have none, and are read straight
+/// into async-graphql's types).
+fn mentions_document_id(body: &[u8]) -> bool {
+    memchr::memmem::find(body, b"\"documentId\"").is_some()
 }
 
 /// Moves an operation's `documentId` into its `extensions`.
@@ -164,6 +164,20 @@ mod tests {
                 "{body}"
             );
         }
+    }
+
+    #[test]
+    fn finds_a_document_id_only_as_a_key_or_string() {
+        assert_eq!(
+            DOCUMENT_ID, "documentId",
+            "the needle above spells the constant"
+        );
+        assert!(mentions_document_id(br#"{"documentId":"sha256:ab"}"#));
+        assert!(mentions_document_id(
+            br#"[{"query":"{ a }"},{"documentId":"x"}]"#
+        ));
+        assert!(!mentions_document_id(br#"{"query":"{ documentId }"}"#));
+        assert!(!mentions_document_id(br#"{"query":"{ a }"}"#));
     }
 
     #[test]
