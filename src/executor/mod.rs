@@ -136,6 +136,21 @@ fn answer_budget(request: &Request) -> Option<Arc<AnswerBudget>> {
         .cloned()
 }
 
+/// Each error of a refused document once, in the order first raised. async-graphql's full
+/// validation walks the document twice (its rules, then complexity and depth) into one
+/// error list, and the walk itself reports an operation whose root the schema lacks:
+/// `mutation { x }` would be told "Schema is not configured for mutations." once per walk.
+/// A refused document's errors have no path, so an error is its message and locations.
+fn distinct(errors: &mut Vec<ServerError>) {
+    let mut seen = std::collections::HashSet::with_capacity(errors.len());
+    let first: Vec<bool> = errors
+        .iter()
+        .map(|e| seen.insert((e.message.as_str(), e.locations.as_slice())))
+        .collect();
+    let mut first = first.into_iter();
+    errors.retain(|_| first.next().unwrap_or(true));
+}
+
 /// Runs GraphQL requests for one query root (see the module documentation).
 pub struct Executor<Q: ObjectType + 'static> {
     strict: QuerySchema<Q>,
@@ -248,8 +263,11 @@ impl<Q: ObjectType + 'static> Executor<Q> {
         } else {
             Outcome::Ran
         };
-        if let (Outcome::Refused, Some(budget)) = (outcome, &budget) {
-            budget.release(reserved);
+        if outcome == Outcome::Refused {
+            if let Some(budget) = &budget {
+                budget.release(reserved);
+            }
+            distinct(&mut response.errors);
         }
         if outcome == Outcome::Ran && budget.is_some_and(|b| b.exceeded()) {
             // Stopped while it was built: no half answer.

@@ -284,6 +284,53 @@ async fn broken_graphql_gets_a_code_too() {
 }
 
 #[tokio::test]
+async fn an_operation_the_schema_has_no_root_for_is_told_once() {
+    // async-graphql's full validation reports it once per walk of the document (two).
+    let app = TestApp::spawn().await;
+    for (query, message) in [
+        ("mutation { x }", "Schema is not configured for mutations."),
+        (
+            "subscription { x }",
+            "Schema is not configured for subscriptions.",
+        ),
+    ] {
+        // Twice: the first request validates in full, the second finds the document cached.
+        for _ in 0..2 {
+            let response = app.query(query, json!({})).await;
+            assert_eq!(
+                codes(&response),
+                vec!["GRAPHQL_VALIDATION_FAILED"],
+                "{query}: {response}"
+            );
+            assert_eq!(response["errors"][0]["message"], message, "{response}");
+        }
+    }
+    // Errors that differ are all kept (five before: each missing root twice).
+    let response = app
+        .query(
+            "mutation A { x } query B { nope } subscription C { y }",
+            json!({}),
+        )
+        .await;
+    let mut messages: Vec<&str> = response["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["message"].as_str().unwrap())
+        .collect();
+    messages.sort_unstable();
+    assert_eq!(
+        messages,
+        [
+            "Schema is not configured for mutations.",
+            "Schema is not configured for subscriptions.",
+            "Unknown field \"nope\" on type \"Query\". Did you mean \"node\"?",
+        ],
+        "{response}"
+    );
+}
+
+#[tokio::test]
 async fn bodies_that_are_not_graphql_are_4xx_not_5xx() {
     let app = TestApp::spawn().await;
     let http = reqwest::Client::new();
