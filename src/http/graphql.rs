@@ -129,7 +129,13 @@ impl Service {
                 return Either::Right(std::future::ready(refused.answer()));
             }
             match self.0.apq.resolve(&mut request, namespace) {
-                Ok(()) => Either::Left(execute(request)),
+                Ok(()) => match without_query(&request) {
+                    Some(message) => Either::Right(std::future::ready(Answer::refused(
+                        Code::BadRequest.server_error(message, None),
+                        None,
+                    ))),
+                    None => Either::Left(execute(request)),
+                },
                 Err(e) => Either::Right(std::future::ready(e.answer())),
             }
         };
@@ -153,10 +159,10 @@ impl Service {
                         observe(&answer);
                         return graphql_response(&Answers::Single(answer), media);
                     }
-                    Ok(()) if request.query.trim().is_empty() => {
-                        return refuse(Code::BadRequest, "the request has no `query`", media);
-                    }
                     Ok(()) => {}
+                }
+                if let Some(message) = without_query(&request) {
+                    return refuse(Code::BadRequest, message, media);
                 }
                 let answer = execute(request).await;
                 let outcome = observe(&answer);
@@ -215,6 +221,23 @@ impl Service {
             None => Ok(()),
         }
     }
+}
+
+/// What an operation without a query is told, alone or in a batch. Trusted documents fill
+/// in the text of one named by `documentId` before this; without them, the id is not read.
+fn without_query(request: &async_graphql::Request) -> Option<&'static str> {
+    if !request.query.trim().is_empty() {
+        return None;
+    }
+    Some(
+        match request.extensions.contains_key(incoming::DOCUMENT_ID) {
+            true => {
+                "the request has no `query`, and its `documentId` is not read: this server has no \
+             trusted documents (--trusted-documents)"
+            }
+            false => "the request has no `query`",
+        },
+    )
 }
 
 /// Whether the `debug` line that ends each GraphQL request is on. The request span's

@@ -392,6 +392,33 @@ async fn bodies_that_are_not_graphql_are_4xx_not_5xx() {
     );
 }
 
+#[tokio::test]
+async fn an_operation_without_a_query_is_told_so_alone_or_in_a_batch() {
+    let app = TestApp::spawn().await;
+    let no_query = "the request has no `query`";
+    let unread = "its `documentId` is not read: this server has no trusted documents";
+    for (operation, said) in [
+        (json!({}), no_query),
+        (json!({ "query": "  " }), no_query),
+        (json!({ "documentId": "sha256:ab" }), unread),
+    ] {
+        let (status, body) = app.post(operation.clone()).await;
+        assert_eq!(status, 400, "{operation}: {body}");
+        assert_eq!(codes(&body), vec!["BAD_REQUEST"], "{operation}: {body}");
+        let message = body["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains(said), "{operation}: {message}");
+        // In a batch, that operation's error, the same words; its neighbour still runs.
+        let (status, body) = app
+            .post(json!([{ "query": "{ __typename }" }, operation]))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body[0]["data"]["__typename"], "Query", "{body}");
+        assert_eq!(codes(&body[1]), vec!["BAD_REQUEST"], "{body}");
+        let message = body[1]["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains(said), "{message}");
+    }
+}
+
 /// Every error of the response (and there is one at least) is `BAD_USER_INPUT`.
 fn assert_all_bad_user_input(response: &Value) {
     let codes = codes(response);
