@@ -417,6 +417,14 @@ async fn an_operation_without_a_query_is_told_so_alone_or_in_a_batch() {
         let message = body[1]["errors"][0]["message"].as_str().unwrap();
         assert!(message.contains(said), "{message}");
     }
+    // Over GET, the same.
+    let response = reqwest::get(app.url("/graphql?documentId=sha256:ab"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains(unread), "{message}");
 }
 
 /// Every error of the response (and there is one at least) is `BAD_USER_INPUT`.
