@@ -114,7 +114,8 @@ pub struct ServeArgs {
     pub max_batch_size: u32,
 
     /// Largest request body, in bytes.
-    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = http::DEFAULT_MAX_BODY_BYTES)]
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = http::DEFAULT_MAX_BODY_BYTES,
+          value_parser = at_least::<1024>)]
     pub max_body_bytes: usize,
 
     /// Largest answer to one HTTP request (a batch's together), in bytes: estimated before
@@ -124,11 +125,13 @@ pub struct ServeArgs {
     pub max_response_bytes: u64,
 
     /// Deepest selection nesting a query may have (GraphiQL's introspection query fits).
-    #[arg(long, env = "MAX_QUERY_DEPTH", default_value_t = QueryLimits::default().max_depth)]
+    #[arg(long, env = "MAX_QUERY_DEPTH", default_value_t = QueryLimits::default().max_depth,
+          value_parser = at_least::<1>)]
     pub max_query_depth: usize,
 
     /// Largest query complexity: one per field, `livePhotos` children times `first`/`last`.
-    #[arg(long, env = "MAX_QUERY_COMPLEXITY", default_value_t = QueryLimits::default().max_complexity)]
+    #[arg(long, env = "MAX_QUERY_COMPLEXITY", default_value_t = QueryLimits::default().max_complexity,
+          value_parser = at_least::<1>)]
     pub max_query_complexity: usize,
 
     /// Most aliased fields in one query.
@@ -136,15 +139,18 @@ pub struct ServeArgs {
     pub max_aliases: usize,
 
     /// Deadline for one HTTP request to /graphql, upstream retries included (e.g. `15s`).
-    #[arg(long, env = "REQUEST_TIMEOUT", default_value_t = http::DEFAULT_REQUEST_TIMEOUT.into())]
+    #[arg(long, env = "REQUEST_TIMEOUT", default_value_t = http::DEFAULT_REQUEST_TIMEOUT.into(),
+          value_parser = longer_than_zero)]
     pub request_timeout: HumanDuration,
 
     /// Time allowed to connect to ComplyCube.
-    #[arg(long, env = "UPSTREAM_CONNECT_TIMEOUT", default_value_t = upstream::DEFAULT_CONNECT_TIMEOUT.into())]
+    #[arg(long, env = "UPSTREAM_CONNECT_TIMEOUT", default_value_t = upstream::DEFAULT_CONNECT_TIMEOUT.into(),
+          value_parser = longer_than_zero)]
     pub upstream_connect_timeout: HumanDuration,
 
     /// Time allowed for one upstream request, to the last byte of its body.
-    #[arg(long, env = "UPSTREAM_TIMEOUT", default_value_t = upstream::DEFAULT_REQUEST_TIMEOUT.into())]
+    #[arg(long, env = "UPSTREAM_TIMEOUT", default_value_t = upstream::DEFAULT_REQUEST_TIMEOUT.into(),
+          value_parser = longer_than_zero)]
     pub upstream_timeout: HumanDuration,
 
     /// Retries of an upstream request after 429, 502, 503, 504, no connection or no answer.
@@ -164,7 +170,8 @@ pub struct ServeArgs {
     pub upstream_retry_after_cap: HumanDuration,
 
     /// Most upstream calls one HTTP request may cause (retries not counted).
-    #[arg(long, env = "MAX_UPSTREAM_CALLS", default_value_t = http::DEFAULT_MAX_UPSTREAM_CALLS)]
+    #[arg(long, env = "MAX_UPSTREAM_CALLS", default_value_t = http::DEFAULT_MAX_UPSTREAM_CALLS,
+          value_parser = at_least::<1>)]
     pub max_upstream_calls: usize,
 
     /// Largest image, in bytes, that `download` fetches (larger: UPSTREAM_ERROR), and the most
@@ -184,7 +191,8 @@ pub struct ServeArgs {
     pub cache_max_bytes: u64,
 
     /// Largest upstream response body accepted, in bytes.
-    #[arg(long, env = "UPSTREAM_MAX_BODY_BYTES", default_value_t = upstream::DEFAULT_MAX_BODY_BYTES)]
+    #[arg(long, env = "UPSTREAM_MAX_BODY_BYTES", default_value_t = upstream::DEFAULT_MAX_BODY_BYTES,
+          value_parser = at_least::<1024>)]
     pub upstream_max_body_bytes: usize,
 
     /// How callers authenticate (see [`crate::auth`]).
@@ -233,20 +241,24 @@ pub struct ServeArgs {
     pub cache_seal_secret: Option<Secret>,
 
     /// Longest any one Redis call may take before the fallback takes over.
-    #[arg(long, env = "REDIS_TIMEOUT", default_value_t = crate::redis::DEFAULT_REDIS_TIMEOUT.into(), hide = true)]
+    #[arg(long, env = "REDIS_TIMEOUT", default_value_t = crate::redis::DEFAULT_REDIS_TIMEOUT.into(), hide = true,
+          value_parser = longer_than_zero)]
     pub redis_timeout: HumanDuration,
 
     /// How long a client may take to send a request's headers; also how long an idle
     /// keep-alive connection stays open.
-    #[arg(long, env = "HTTP_HEADER_TIMEOUT", default_value_t = http::serve::DEFAULT_HEADER_TIMEOUT.into())]
+    #[arg(long, env = "HTTP_HEADER_TIMEOUT", default_value_t = http::serve::DEFAULT_HEADER_TIMEOUT.into(),
+          value_parser = longer_than_zero)]
     pub http_header_timeout: HumanDuration,
 
     /// How long a client may take to send a request's body (408 past it).
-    #[arg(long, env = "HTTP_BODY_TIMEOUT", default_value_t = http::serve::DEFAULT_BODY_TIMEOUT.into())]
+    #[arg(long, env = "HTTP_BODY_TIMEOUT", default_value_t = http::serve::DEFAULT_BODY_TIMEOUT.into(),
+          value_parser = longer_than_zero)]
     pub http_body_timeout: HumanDuration,
 
     /// How long an `imageUrl` holds (e.g. `5m`).
-    #[arg(long, env = "IMAGE_URL_TTL", default_value_t = images::DEFAULT_IMAGE_URL_TTL.into())]
+    #[arg(long, env = "IMAGE_URL_TTL", default_value_t = images::DEFAULT_IMAGE_URL_TTL.into(),
+          value_parser = longer_than_zero)]
     pub image_url_ttl: HumanDuration,
 
     /// The secret that signs image URLs (at least 32 bytes, the same on every replica; a
@@ -399,6 +411,24 @@ fn parse_fallback_share(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(p) if p > 0.0 && p <= 1.0 => Ok(p),
         _ => Err(format!("`{text}` is not a share above 0 and at most 1")),
+    }
+}
+
+/// A timeout or a lifetime: zero would fail everything it bounds, so it is refused at start.
+fn longer_than_zero(text: &str) -> Result<HumanDuration, String> {
+    match text.parse::<HumanDuration>() {
+        Ok(duration) if duration.is_zero() => Err("must be longer than zero".to_owned()),
+        Ok(duration) => Ok(duration),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// A size or a count below which nothing would get through (`usize` settings).
+fn at_least<const MINIMUM: usize>(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n >= MINIMUM => Ok(n),
+        Ok(_) => Err(format!("must be at least {MINIMUM}")),
+        Err(e) => Err(e.to_string()),
     }
 }
 

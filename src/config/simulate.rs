@@ -89,11 +89,7 @@ fn parse_share(text: &str) -> Result<f64, String> {
 }
 
 fn parse_period(text: &str) -> Result<Duration, String> {
-    match humantime::parse_duration(text) {
-        Ok(d) if d.is_zero() => Err("the period must be longer than zero".to_owned()),
-        Ok(d) => Ok(d),
-        Err(e) => Err(e.to_string()),
-    }
+    super::longer_than_zero(text).map(Into::into)
 }
 
 impl SimulateArgs {

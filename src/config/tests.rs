@@ -56,6 +56,51 @@ fn the_maximum_page_size_is_bounded() {
 }
 
 #[test]
+fn settings_that_would_stop_everything_are_refused_at_start() {
+    for (flag, value) in [
+        ("--request-timeout", "0s"),
+        ("--upstream-connect-timeout", "0ms"),
+        ("--upstream-timeout", "0s"),
+        ("--http-header-timeout", "0s"),
+        ("--http-body-timeout", "0s"),
+        ("--image-url-ttl", "0s"),
+        ("--redis-timeout", "0s"),
+        ("--max-body-bytes", "0"),
+        ("--max-body-bytes", "1023"),
+        ("--upstream-max-body-bytes", "0"),
+        ("--max-query-depth", "0"),
+        ("--max-query-complexity", "0"),
+        ("--max-upstream-calls", "0"),
+    ] {
+        let refused = Cli::try_parse_from(["x", flag, value])
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains(flag), "{flag} {value}: {refused}");
+    }
+    // The smallest that can work are taken, and zero where it means "none" or "at once".
+    let cli = parse(&[
+        "--request-timeout",
+        "1ms",
+        "--max-body-bytes",
+        "1024",
+        "--max-upstream-calls",
+        "1",
+        "--max-aliases",
+        "0",
+        "--max-download-bytes",
+        "0",
+        "--upstream-retries",
+        "0",
+        "--shutdown-delay",
+        "0s",
+    ]);
+    assert_eq!(*cli.serve.request_timeout, Duration::from_millis(1));
+    assert_eq!(cli.serve.max_body_bytes, 1024);
+    assert_eq!(cli.serve.max_upstream_calls, 1);
+    assert_eq!(cli.serve.max_aliases, 0);
+}
+
+#[test]
 fn help_never_shows_the_key_from_the_environment() {
     use clap::CommandFactory;
     let command = Cli::command();
