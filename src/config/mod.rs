@@ -11,9 +11,11 @@ use humantime::Duration as HumanDuration;
 
 mod reference;
 mod simulate;
+mod values;
 
 pub use reference::settings_markdown;
 pub use simulate::SimulateArgs;
+use values::{at_least, longer_than_zero, parse_fallback_share};
 
 use crate::{
     auth::{AuthArgs, Serving},
@@ -404,31 +406,6 @@ impl ServeArgs {
                 ..ImageSettings::default()
             },
         }
-    }
-}
-
-fn parse_fallback_share(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(p) if p > 0.0 && p <= 1.0 => Ok(p),
-        _ => Err(format!("`{text}` is not a share above 0 and at most 1")),
-    }
-}
-
-/// A timeout or a lifetime: zero would fail everything it bounds, so it is refused at start.
-fn longer_than_zero(text: &str) -> Result<HumanDuration, String> {
-    match text.parse::<HumanDuration>() {
-        Ok(duration) if duration.is_zero() => Err("must be longer than zero".to_owned()),
-        Ok(duration) => Ok(duration),
-        Err(e) => Err(e.to_string()),
-    }
-}
-
-/// A size or a count below which nothing would get through (`usize` settings).
-fn at_least<const MINIMUM: usize>(text: &str) -> Result<usize, String> {
-    match text.parse::<usize>() {
-        Ok(n) if n >= MINIMUM => Ok(n),
-        Ok(_) => Err(format!("must be at least {MINIMUM}")),
-        Err(e) => Err(e.to_string()),
     }
 }
 

@@ -5,6 +5,7 @@ use std::{net::SocketAddr, time::Duration};
 
 use clap::Args;
 
+use super::values::{parse_period, parse_rate, parse_share};
 use crate::{
     simulator::{images::ImageSize, Fault, Mangle, SimulatorSettings},
     upstream::ApiKey,
@@ -70,26 +71,6 @@ pub struct SimulateArgs {
     /// ComplyCube accepts for a selfie: 34 KB to 4 MB, deterministic per photo).
     #[arg(long, env = "SIMULATOR_IMAGE_SIZE", value_enum, default_value_t = ImageSize::Small)]
     pub image_size: ImageSize,
-}
-
-pub(super) fn parse_rate(text: &str) -> Result<f64, String> {
-    match text.trim().parse::<f64>() {
-        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
-        _ => Err(format!(
-            "`{text}` is not a rate in requests per second above zero (e.g. `10`)"
-        )),
-    }
-}
-
-fn parse_share(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
-        _ => Err(format!("`{text}` is not a share between 0 and 1")),
-    }
-}
-
-fn parse_period(text: &str) -> Result<Duration, String> {
-    super::longer_than_zero(text).map(Into::into)
 }
 
 impl SimulateArgs {
