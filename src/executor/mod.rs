@@ -13,7 +13,9 @@
 //!   execution ([`nulls::root`]).
 //! - **Resolution in place** (`shape.rs`). An object whose selected fields never wait is
 //!   resolved field after field in one future, instead of one boxed future per field: most
-//!   of a response's CPU is building it.
+//!   of a response's CPU is building it. One whose fields wait has them polled together by
+//!   its own resolvers, and merges a key selected twice in selection order, where
+//!   async-graphql merges in completion order.
 //! - **Validation, once per document** (`documents.rs`, `values.rs`). Documents are parsed
 //!   once per distinct text, with the limits checked then; full validation runs until it
 //!   has accepted a document once, then async-graphql's fast mode (limits only), because

@@ -292,6 +292,33 @@ async fn fragments_and_repeated_keys_merge_as_the_spec_says() {
     assert_eq!(with_fragments, written_out);
 }
 
+/// The same for keys whose fields wait (a page; a photo's owner), each selected twice with
+/// different selections: merged in the order selected, whichever of the two finished first
+/// (async-graphql merges in the order they complete).
+#[tokio::test]
+async fn a_waiting_field_selected_twice_merges_in_selection_order() {
+    let app = TestApp::spawn().await;
+    let raw = |query: String| {
+        let body = json!({ "query": query });
+        async { app.post_text(body).await.1 }
+    };
+    let twice = raw(format!(
+        r#"{{ client(id: "{THREE}") {{
+               livePhotos(first: 2) {{ nodes {{ size client {{ id }} }} }}
+               id
+               livePhotos(first: 2) {{ totalCount nodes {{ createdAt client {{ complyCubeId }} }} }} }} }}"#
+    ))
+    .await;
+    let once = raw(format!(
+        r#"{{ client(id: "{THREE}") {{
+               livePhotos(first: 2) {{ nodes {{ size client {{ id complyCubeId }} createdAt }} totalCount }}
+               id }} }}"#
+    ))
+    .await;
+    assert!(!twice.contains("errors"), "{twice}");
+    assert_eq!(twice, once);
+}
+
 /// The introspection query GraphiQL sends (graphql-js `getIntrospectionQuery` with
 /// descriptions, `specifiedByURL`, `isRepeatable`, the schema description, deprecated input
 /// values and `isOneOf`).

@@ -5,17 +5,22 @@
 //! field in a `FuturesUnordered`), writes them in the order they complete (its issue
 //! #612), and leaves a failed field out of its parent whatever the field's type. [`Shaped`]
 //! wraps an object type and gives its fields back in selection order with the spec's
-//! nulls, in one of two ways:
+//! nulls, in one of three ways:
 //!
 //! - **in place**, when no selected field waits ([`Immediate::waits`]) and no field carries
 //!   a directive that hooks into resolution: the fields are resolved one after another in
 //!   one future, in selection order, with the type's own resolvers. This is most of a
 //!   response (a page of photos, its edges, `pageInfo`) and the cheapest way to build it;
-//! - **concurrently**, otherwise: async-graphql resolves the object (so loads of sibling
-//!   fields batch together), and the result is then put in selection order and the
-//!   failed fields given their nulls.
+//! - **together**, when a selected field waits: the same resolvers, all polled at once (so
+//!   loads of sibling fields batch together), their values then put in selection order.
+//!   A response key selected twice merges its selections in the order they were selected,
+//!   whichever finished first;
+//! - **by async-graphql**, when a field carries a directive that hooks into resolution or
+//!   the schema has an extension: async-graphql resolves the object, and the result is then
+//!   put in selection order and the failed fields given their nulls. Only there does a key
+//!   selected twice keep async-graphql's merge, in the order its selections completed.
 //!
-//! Either way, a field that failed is `null` when its type is nullable; a non-null field
+//! Every way, a field that failed is `null` when its type is nullable; a non-null field
 //! that failed (or whose value holds a null where its type allows none) makes the object
 //! itself `null`, which its parent then settles the same way: the spec's null propagation,
 //! one object at a time. The errors keep the paths they were raised at.
@@ -24,8 +29,8 @@
 //! here, during resolution, and not on the finished response: a fragment on an interface
 //! or a union applies to an object by its type ([`walk::applies`]). Schema extensions hook
 //! into every field; with one registered (through [`extension`], which `clippy.toml`
-//! enforces) objects are always resolved concurrently, so each field passes through the
-//! extension, and still shaped.
+//! enforces) objects are always resolved by async-graphql, so each field passes through
+//! the extension, and still shaped.
 
 use std::borrow::Cow;
 
@@ -37,6 +42,8 @@ use async_graphql::{
     resolver_utils::{resolve_container, ContainerType},
     ContextSelectionSet, Name, OutputType, Positioned, SchemaBuilder, ServerResult, Value,
 };
+
+use futures::future::join_all;
 
 mod keys;
 
@@ -95,13 +102,18 @@ impl<T: Immediate> OutputType for Shaped<T> {
         }
         let object = self.0.introspection_type_name();
         let mut fields = Vec::with_capacity(ctx.item.node.items.len());
-        let value =
-            if !has_extensions(ctx) && plan::<T>(ctx, &object, &mut fields)? == Plan::InPlace {
-                self.in_place(ctx, &object, fields).await
-            } else {
+        let plan = match has_extensions(ctx) {
+            true => Plan::ByAsyncGraphql,
+            false => plan::<T>(ctx, &object, &mut fields)?,
+        };
+        let value = match plan {
+            Plan::InPlace => self.in_place(ctx, &object, fields).await,
+            Plan::Together => self.together(ctx, &object, fields).await,
+            Plan::ByAsyncGraphql => {
                 let value = resolve_container(ctx, &self.0).await?;
                 restore(ctx, &object, value)
-            };
+            }
+        };
         if let (Some(budget), Value::Object(fields)) = (budget, &value) {
             let bytes = fields
                 .iter()
@@ -121,31 +133,87 @@ impl<T: Immediate> Shaped<T> {
         object: &str,
         fields: Vec<&Positioned<Field>>,
     ) -> Value {
-        let mut values = keys::Object::with_capacity(fields.len());
-        let mut stands = true;
+        let mut values = Fields::new(ctx, object, fields.len());
         for field in fields {
-            let key = field.node.response_key().node.clone();
-            let name = &field.node.name.node;
-            if name == "__typename" {
-                values.insert(key, Value::String(object.to_owned()));
-                continue;
-            }
-            let value = match self.0.resolve_field(&ctx.with_field(field)).await {
-                Ok(value) => value.unwrap_or_default(),
-                Err(e) => {
-                    ctx.add_error(e);
-                    Value::Null
-                }
-            };
-            match settle(&ctx.schema_env.registry, object, name, value) {
-                Some(value) => values.insert(key, value),
-                None => stands = false,
+            let value = self.field(ctx, object, field).await;
+            values.put(field, value);
+        }
+        values.into_value()
+    }
+
+    /// The object's fields resolved at once, so that the loads of those that wait batch,
+    /// then put in selection order: a response key selected twice merges its selections
+    /// in the order they were selected, not in the order they finished.
+    async fn together(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        object: &str,
+        fields: Vec<&Positioned<Field>>,
+    ) -> Value {
+        let resolved = join_all(fields.iter().map(|field| self.field(ctx, object, field))).await;
+        let mut values = Fields::new(ctx, object, fields.len());
+        for (field, value) in fields.into_iter().zip(resolved) {
+            values.put(field, value);
+        }
+        values.into_value()
+    }
+
+    /// One field's value; a field that failed is null, its error recorded.
+    async fn field(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        object: &str,
+        field: &Positioned<Field>,
+    ) -> Value {
+        if field.node.name.node == "__typename" {
+            return Value::String(object.to_owned());
+        }
+        match self.0.resolve_field(&ctx.with_field(field)).await {
+            Ok(value) => value.unwrap_or_default(),
+            Err(e) => {
+                ctx.add_error(e);
+                Value::Null
             }
         }
-        if stands {
-            values.into_value()
-        } else {
-            Value::Null
+    }
+}
+
+/// An object's field values as they are put in, settled by the spec's null propagation.
+struct Fields<'a> {
+    registry: &'a Registry,
+    object: &'a str,
+    values: keys::Object,
+    /// No non-null field has failed.
+    stands: bool,
+}
+
+impl<'a> Fields<'a> {
+    fn new(ctx: &'a ContextSelectionSet<'_>, object: &'a str, capacity: usize) -> Self {
+        Self {
+            registry: &ctx.schema_env.registry,
+            object,
+            values: keys::Object::with_capacity(capacity),
+            stands: true,
+        }
+    }
+
+    fn put(&mut self, field: &Positioned<Field>, value: Value) {
+        let key = field.node.response_key().node.clone();
+        let name = &field.node.name.node;
+        if name == "__typename" {
+            return self.values.insert(key, value);
+        }
+        match settle(self.registry, self.object, name, value) {
+            Some(value) => self.values.insert(key, value),
+            None => self.stands = false,
+        }
+    }
+
+    /// The object, or null when a non-null field failed.
+    fn into_value(self) -> Value {
+        match self.stands {
+            true => self.values.into_value(),
+            false => Value::Null,
         }
     }
 }
@@ -183,38 +251,44 @@ impl<T: OutputType> OutputType for Boxed<T> {
 /// How an object's fields are to be resolved.
 #[derive(Debug, PartialEq, Eq)]
 enum Plan {
-    /// In place, one after another: every field collected.
+    /// In place, one after another: every field collected, none waits.
     InPlace,
-    /// By async-graphql, concurrently: a field waits or carries a directive.
-    Concurrent,
+    /// All at once, then in selection order: every field collected, some wait.
+    Together,
+    /// By async-graphql, concurrently: a field carries a directive, or the schema has an
+    /// extension, whose hooks only async-graphql's own resolution calls.
+    ByAsyncGraphql,
 }
 
-/// The fields the selection selects on an object of type `object`, in selection order, or
-/// that they must be resolved concurrently: a field that [`Immediate::waits`] is selected,
-/// or a field carries a directive (`@skip`/`@include` are gone by now; any other one hooks
-/// into resolution).
+/// The fields the selection selects on an object of type `object`, in selection order, and
+/// how to resolve them: together when one of them [`Immediate::waits`]; by async-graphql
+/// when one carries a directive (`@skip`/`@include` are gone by now; any other one hooks
+/// into resolution), and then `fields` is left incomplete.
 fn plan<'a, T: Immediate>(
     ctx: &ContextSelectionSet<'a>,
     object: &str,
     fields: &mut Vec<&'a Positioned<Field>>,
 ) -> ServerResult<Plan> {
+    let mut waits = false;
     let walked = walk::fields(
         &ctx.query_env.fragments,
         &ctx.schema_env.registry,
         object,
         &ctx.item.node,
         &mut |field| {
-            let name = field.node.name.node.as_str();
-            if !field.node.directives.is_empty() || (name != "__typename" && T::waits(name)) {
+            if !field.node.directives.is_empty() {
                 return std::ops::ControlFlow::Break(());
             }
+            let name = field.node.name.node.as_str();
+            waits |= name != "__typename" && T::waits(name);
             fields.push(field);
             std::ops::ControlFlow::Continue(())
         },
     );
     match walked {
+        Ok(std::ops::ControlFlow::Continue(())) if waits => Ok(Plan::Together),
         Ok(std::ops::ControlFlow::Continue(())) => Ok(Plan::InPlace),
-        Ok(std::ops::ControlFlow::Break(())) => Ok(Plan::Concurrent),
+        Ok(std::ops::ControlFlow::Break(())) => Ok(Plan::ByAsyncGraphql),
         // Validation refuses such a document before anything resolves.
         Err(unknown) => Err(Code::GraphqlValidationFailed.server_error(
             format!(r#"Unknown fragment "{}"."#, unknown.name),

@@ -56,6 +56,8 @@ enum Either {
 struct Waits {
     in_flight: AtomicUsize,
     most: AtomicUsize,
+    /// Calls of `Loads.later`.
+    calls: AtomicUsize,
 }
 
 impl Waits {
@@ -82,11 +84,22 @@ impl Loads {
     async fn now(&self) -> i32 {
         0
     }
+    /// A `Thing` that waits: every other call longer, so that a field selected twice
+    /// completes in the order opposite to the selection's.
+    async fn later(&self) -> Shaped<Thing> {
+        let call = self.0.calls.fetch_add(1, Ordering::SeqCst);
+        if call.is_multiple_of(2) {
+            for _ in 0..3 {
+                tokio::task::yield_now().await;
+            }
+        }
+        Shaped(Thing)
+    }
 }
 
 impl Immediate for Loads {
     fn waits(field: &str) -> bool {
-        matches!(field, "a" | "b")
+        matches!(field, "a" | "b" | "later")
     }
 }
 
@@ -238,9 +251,8 @@ async fn extensions_see_every_field_resolved_in_place() {
     assert_eq!(hooks[0], hooks[1]);
 }
 
-/// Selecting a field that waits makes the object resolve by async-graphql, whose
-/// fields wait together (so loads of one object batch); in place they would wait in
-/// turn.
+/// Selecting a field that waits makes the object's fields wait together (so loads of one
+/// object batch); in place they would wait in turn.
 #[tokio::test]
 async fn a_waiting_field_makes_the_object_resolve_concurrently() {
     for (field, selection, together) in [
@@ -253,5 +265,27 @@ async fn a_waiting_field_makes_the_object_resolve_concurrently() {
         assert!(answer.get("errors").is_none(), "{answer}");
         let most = waits.most.load(Ordering::SeqCst);
         assert_eq!(most, together, "{field} {selection}");
+    }
+}
+
+/// A field selected twice is one field whose selections merge, in selection order (the
+/// spec's CollectFields over the merged selection sets), whichever of the two finishes
+/// first: async-graphql merges them in the order they complete.
+#[tokio::test]
+async fn a_waiting_field_selected_twice_merges_in_selection_order() {
+    let waits = Arc::<Waits>::default();
+    let schema = schema(&waits);
+    for selection in [
+        "{ later { g } now later { h g f } }",
+        "{ ... on Loads { later { g } } now later { h ... on Thing { g f } } }",
+    ] {
+        let query = format!("{{ x: loads {selection} }}");
+        let response = schema.execute(Request::new(query)).await;
+        assert!(response.errors.is_empty(), "{:?}", response.errors);
+        assert_eq!(
+            serde_json::to_string(&response.data).unwrap(),
+            r#"{"x":{"later":{"g":"g","h":3,"f":1},"now":0}}"#,
+            "{selection}"
+        );
     }
 }
