@@ -135,8 +135,8 @@ impl<T: Immediate> Shaped<T> {
     ) -> Value {
         let mut values = Fields::new(ctx, object, fields.len());
         for field in fields {
-            let value = self.field(ctx, object, field).await;
-            values.put(field, value);
+            let resolved = self.0.resolve_field(&ctx.with_field(field)).await;
+            values.put(field, resolved);
         }
         values.into_value()
     }
@@ -150,60 +150,54 @@ impl<T: Immediate> Shaped<T> {
         object: &str,
         fields: Vec<&Positioned<Field>>,
     ) -> Value {
-        let resolved = join_all(fields.iter().map(|field| self.field(ctx, object, field))).await;
+        let resolving = fields
+            .iter()
+            .map(|field| async move { self.0.resolve_field(&ctx.with_field(field)).await });
+        let resolved = join_all(resolving).await;
         let mut values = Fields::new(ctx, object, fields.len());
-        for (field, value) in fields.into_iter().zip(resolved) {
-            values.put(field, value);
+        for (field, resolved) in fields.into_iter().zip(resolved) {
+            values.put(field, resolved);
         }
         values.into_value()
-    }
-
-    /// One field's value; a field that failed is null, its error recorded.
-    async fn field(
-        &self,
-        ctx: &ContextSelectionSet<'_>,
-        object: &str,
-        field: &Positioned<Field>,
-    ) -> Value {
-        if field.node.name.node == "__typename" {
-            return Value::String(object.to_owned());
-        }
-        match self.0.resolve_field(&ctx.with_field(field)).await {
-            Ok(value) => value.unwrap_or_default(),
-            Err(e) => {
-                ctx.add_error(e);
-                Value::Null
-            }
-        }
     }
 }
 
 /// An object's field values as they are put in, settled by the spec's null propagation.
-struct Fields<'a> {
-    registry: &'a Registry,
+struct Fields<'a, 'c> {
+    ctx: &'a ContextSelectionSet<'c>,
     object: &'a str,
     values: keys::Object,
     /// No non-null field has failed.
     stands: bool,
 }
 
-impl<'a> Fields<'a> {
-    fn new(ctx: &'a ContextSelectionSet<'_>, object: &'a str, capacity: usize) -> Self {
+impl<'a, 'c> Fields<'a, 'c> {
+    fn new(ctx: &'a ContextSelectionSet<'c>, object: &'a str, capacity: usize) -> Self {
         Self {
-            registry: &ctx.schema_env.registry,
+            ctx,
             object,
             values: keys::Object::with_capacity(capacity),
             stands: true,
         }
     }
 
-    fn put(&mut self, field: &Positioned<Field>, value: Value) {
+    /// Puts what `field` resolved to: its value, or null with its error recorded; for
+    /// `__typename` (which a type's resolver does not know), the object's type name.
+    fn put(&mut self, field: &Positioned<Field>, resolved: ServerResult<Option<Value>>) {
         let key = field.node.response_key().node.clone();
         let name = &field.node.name.node;
         if name == "__typename" {
-            return self.values.insert(key, value);
+            let object = Value::String(self.object.to_owned());
+            return self.values.insert(key, object);
         }
-        match settle(self.registry, self.object, name, value) {
+        let value = match resolved {
+            Ok(value) => value.unwrap_or_default(),
+            Err(e) => {
+                self.ctx.add_error(e);
+                Value::Null
+            }
+        };
+        match settle(&self.ctx.schema_env.registry, self.object, name, value) {
             Some(value) => self.values.insert(key, value),
             None => self.stands = false,
         }
