@@ -65,18 +65,19 @@ impl Documents {
     }
 
     /// Parses the request's query (or finds it parsed), checks the limits and then `check`
-    /// on a newly parsed document, and hands the document to the request so that
+    /// on a newly parsed document (which it may also rewrite before the document is kept),
+    /// and hands the document to the request so that
     /// async-graphql does not parse it again. The error when the query does not parse,
     /// breaks a limit or fails `check`; such a document is not kept.
     pub(super) fn prepare(
         &self,
         request: &mut Request,
-        check: impl FnOnce(&ExecutableDocument) -> Result<(), Box<ServerError>>,
+        check: impl FnOnce(&mut ExecutableDocument) -> Result<(), Box<ServerError>>,
     ) -> Result<Arc<Prepared>, Box<ServerError>> {
         let document = match self.cache.get(request.query.as_str()) {
             Some(document) => document,
             None => {
-                let document = parse_query(&request.query).map_err(|e| {
+                let mut document = parse_query(&request.query).map_err(|e| {
                     let mut error = ServerError::from(e);
                     Code::GraphqlParseFailed.stamp(&mut error);
                     Box::new(error)
@@ -84,7 +85,7 @@ impl Documents {
                 self.check_limits(&document).map_err(|message| {
                     Box::new(Code::GraphqlValidationFailed.server_error(message, None))
                 })?;
-                check(&document)?;
+                check(&mut document)?;
                 let prepared = Arc::new(Prepared {
                     document,
                     validated: AtomicBool::new(false),

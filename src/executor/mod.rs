@@ -16,6 +16,9 @@
 //!   of a response's CPU is building it. One whose fields wait has them polled together by
 //!   its own resolvers, and merges a key selected twice in selection order, where
 //!   async-graphql merges in completion order.
+//! - **Root fields selected twice** (`merge.rs`). The root is async-graphql's to resolve,
+//!   so a document's root fields of one response key (often from two fragments on
+//!   `Query`) are merged into one field when the document is parsed.
 //! - **Validation, once per document** (`documents.rs`, `values.rs`). Documents are parsed
 //!   once per distinct text, with the limits checked then; full validation runs until it
 //!   has accepted a document once, then async-graphql's fast mode (limits only), because
@@ -46,6 +49,7 @@ mod documents;
 #[cfg(test)]
 mod fences;
 mod introspection;
+mod merge;
 mod nulls;
 pub mod shape;
 mod types;
@@ -200,7 +204,9 @@ impl<Q: ObjectType + 'static> Executor<Q> {
     pub async fn execute(&self, mut request: Request) -> Answer {
         let asked = request.operation_name.as_deref().map(Name::new);
         let prepared = match self.documents.prepare(&mut request, |document| {
-            values::check_arguments(&self.types, self.scalars, document)
+            values::check_arguments(&self.types, self.scalars, document)?;
+            merge::root_fields(document, &self.types.query_type, &self.types);
+            Ok(())
         }) {
             Ok(prepared) => prepared,
             Err(error) => return Answer::refused(*error, asked),

@@ -317,6 +317,59 @@ async fn a_waiting_field_selected_twice_merges_in_selection_order() {
     .await;
     assert!(!twice.contains("errors"), "{twice}");
     assert_eq!(twice, once);
+    // At the root too, where async-graphql resolves the fields: twice, and through
+    // fragments on `Query` (as Relay writes a screen's query), one of them inline.
+    for query in [
+        format!(
+            r#"{{ client(id: "{THREE}") {{ livePhotos(first: 2) {{ nodes {{ size }} }} }}
+                 client(id: "{THREE}") {{ id livePhotos(first: 2) {{ totalCount nodes {{ createdAt }} }} }} }}"#
+        ),
+        format!(
+            r#"query Screen {{ ...Header ... on Query {{ client(id: "{THREE}") {{ id }} }} ...Photos }}
+               fragment Header on Query {{ client(id: "{THREE}") {{ livePhotos(first: 2) {{ nodes {{ size }} }} }} }}
+               fragment Photos on Query {{ client(id: "{THREE}") {{ livePhotos(first: 2) {{ totalCount nodes {{ createdAt }} }} }} }}"#
+        ),
+    ] {
+        let twice = raw(query.clone()).await;
+        let once = raw(format!(
+            r#"{{ client(id: "{THREE}") {{ livePhotos(first: 2) {{ nodes {{ size createdAt }} totalCount }} id }} }}"#
+        ))
+        .await;
+        assert!(!twice.contains("errors"), "{twice}");
+        assert_eq!(twice, once, "{query}");
+    }
+}
+
+/// Merging root fields changes nothing else: two fields of one response key that differ
+/// are still refused, and a fragment behind `@include` still follows its variable.
+#[tokio::test]
+async fn root_fields_that_differ_or_depend_on_variables_stay_as_written() {
+    let app = TestApp::spawn().await;
+    let conflict = app
+        .query(
+            &format!(r#"{{ client(id: "{THREE}") {{ id }} client(id: "{SEVEN}") {{ id }} }}"#),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        codes(&conflict),
+        vec!["GRAPHQL_VALIDATION_FAILED"],
+        "{conflict}"
+    );
+    let query = format!(
+        r#"query($more: Boolean!) {{ client(id: "{THREE}") {{ n: __typename }} ...More @include(if: $more) }}
+           fragment More on Query {{ client(id: "{THREE}") {{ complyCubeId }} }}"#
+    );
+    for (more, expected) in [
+        (
+            true,
+            json!({ "client": { "n": "Client", "complyCubeId": THREE } }),
+        ),
+        (false, json!({ "client": { "n": "Client" } })),
+    ] {
+        let response = app.query(&query, json!({ "more": more })).await;
+        assert_eq!(response["data"], expected, "{response}");
+    }
 }
 
 /// The introspection query GraphiQL sends (graphql-js `getIntrospectionQuery` with

@@ -11,12 +11,17 @@
 //!   written on: for checking the values a document writes, and counting aliases.
 //! - [`measure`]: what the document amounts to once every fragment is expanded, counted
 //!   without expanding anything.
+//! - [`spreads`]: the fragments a selection set spreads, at any depth: for dropping the
+//!   ones a rewrite left unused.
 //!
 //! The one thing to know: a fragment applies to an object when its type condition is the
 //! object's own type, an interface the object implements, or a union it belongs to
 //! ([`applies`], the spec's DoesFragmentTypeApply). Nothing else in the crate decides that.
 
-use std::{collections::HashMap, ops::ControlFlow};
+use std::{
+    collections::{HashMap, HashSet},
+    ops::ControlFlow,
+};
 
 use async_graphql::{
     parser::types::{
@@ -160,6 +165,20 @@ pub fn collect<'d>(
         ControlFlow::<()>::Continue(())
     });
     selected
+}
+
+/// Adds to `out` the name of every fragment `set` spreads, at any depth (inside the
+/// fragments it spreads: not).
+pub fn spreads<'d>(set: &'d SelectionSet, out: &mut HashSet<&'d Name>) {
+    for selection in &set.items {
+        match &selection.node {
+            Selection::Field(field) => spreads(&field.node.selection_set.node, out),
+            Selection::InlineFragment(inline) => spreads(&inline.node.selection_set.node, out),
+            Selection::FragmentSpread(named) => {
+                out.insert(&named.node.fragment_name.node);
+            }
+        }
+    }
 }
 
 /// What a pass over every selection as written sees.
