@@ -16,7 +16,7 @@
 //! Fields merge when they have the same name and arguments and no directives; any other
 //! pair with one response key is left for validation to refuse.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use async_graphql::{
     parser::types::{
@@ -127,23 +127,28 @@ fn flatten(
     }
 }
 
-/// `root` with each field merged into the first field of its response key that has the
-/// same name and arguments (neither with a directive), its selections appended; `None`
-/// when no field merged.
+/// `root` with each field merged into the first field of its response key, when the two
+/// have the same name and arguments and neither a directive: its selections appended.
+/// `None` when no field merged.
 fn merged(root: Vec<Positioned<Selection>>) -> Option<Vec<Positioned<Selection>>> {
     let mut out: Vec<Positioned<Selection>> = Vec::with_capacity(root.len());
+    // Where each response key was first selected, in `out`.
+    let mut first: HashMap<Name, usize> = HashMap::with_capacity(root.len());
     let mut any = false;
     for selection in root {
         if let Selection::Field(field) = &selection.node {
-            let into = out.iter_mut().find_map(|kept| match &mut kept.node {
-                Selection::Field(kept) if mergeable(&kept.node, &field.node) => Some(kept),
-                _ => None,
-            });
-            if let Some(kept) = into {
-                let more = field.node.selection_set.node.items.iter().cloned();
-                kept.node.selection_set.node.items.extend(more);
-                any = true;
-                continue;
+            let key = &field.node.response_key().node;
+            match first.get(key).map(|&at| &mut out[at].node) {
+                Some(Selection::Field(kept)) if mergeable(&kept.node, &field.node) => {
+                    let more = field.node.selection_set.node.items.iter().cloned();
+                    kept.node.selection_set.node.items.extend(more);
+                    any = true;
+                    continue;
+                }
+                Some(_) => {}
+                None => {
+                    first.insert(key.clone(), out.len());
+                }
             }
         }
         out.push(selection);
@@ -153,8 +158,7 @@ fn merged(root: Vec<Positioned<Selection>>) -> Option<Vec<Positioned<Selection>>
 
 /// Whether `later` is the same field as `kept`, selected again.
 fn mergeable(kept: &Field, later: &Field) -> bool {
-    kept.response_key().node == later.response_key().node
-        && kept.name.node == later.name.node
+    kept.name.node == later.name.node
         && kept.arguments == later.arguments
         && kept.directives.is_empty()
         && later.directives.is_empty()
@@ -243,6 +247,9 @@ mod tests {
     fn a_root_field_selected_twice_becomes_one_with_both_selections_in_order() {
         let (root, _) = merge(r#"{ a: c(id: 1) { x } b { y } a: c(id: 1) { z x } }"#);
         assert_eq!(root, ["a x z x", "b y"]);
+        // Into the first of its key; one that conflicts with it stays, for validation.
+        let (root, _) = merge(r#"{ c(id: 1) { x } c(id: 2) { y } c(id: 1) { z } }"#);
+        assert_eq!(root, ["c x z", "c y"]);
     }
 
     #[test]
