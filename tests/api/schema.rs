@@ -261,31 +261,38 @@ async fn a_failed_nullable_field_is_null_not_missing() {
     );
 }
 
+/// The answer to `query`, as the text the service wrote (key order and all).
+async fn raw(app: &TestApp, query: String) -> String {
+    app.post_text(json!({ "query": query })).await.1
+}
+
 /// Fragments, inline fragments, `__typename` and a response key selected several times
 /// inside a page give exactly what the same selection written out once gives, byte for
 /// byte: fields merged by response key, in the order first selected.
 #[tokio::test]
 async fn fragments_and_repeated_keys_merge_as_the_spec_says() {
     let app = TestApp::spawn().await;
-    let raw = |query: String| {
-        let body = json!({ "query": query });
-        async { app.post_text(body).await.1 }
-    };
-    let with_fragments = raw(format!(
-        r#"{{ client(id: "{THREE}") {{ livePhotos(first: 2) {{
+    let with_fragments = raw(
+        &app,
+        format!(
+            r#"{{ client(id: "{THREE}") {{ livePhotos(first: 2) {{
                __typename
                edges {{ ...E node {{ id }} n: node {{ size }} node {{ ...P }} }}
                pageInfo {{ ... on PageInfo {{ hasNextPage }} hasNextPage endCursor }} }} }} }}
            fragment E on LivePhotoEdge {{ cursor node {{ __typename clientId }} }}
            fragment P on LivePhoto {{ createdAt id }}"#
-    ))
+        ),
+    )
     .await;
-    let written_out = raw(format!(
-        r#"{{ client(id: "{THREE}") {{ livePhotos(first: 2) {{
+    let written_out = raw(
+        &app,
+        format!(
+            r#"{{ client(id: "{THREE}") {{ livePhotos(first: 2) {{
                __typename
                edges {{ cursor node {{ __typename clientId id createdAt }} n: node {{ size }} }}
                pageInfo {{ hasNextPage endCursor }} }} }} }}"#
-    ))
+        ),
+    )
     .await;
     assert!(!with_fragments.contains("errors"), "{with_fragments}");
     assert!(with_fragments.contains(r#""__typename":"LivePhoto""#));
@@ -298,18 +305,14 @@ async fn fragments_and_repeated_keys_merge_as_the_spec_says() {
 #[tokio::test]
 async fn a_waiting_field_selected_twice_merges_in_selection_order() {
     let app = TestApp::spawn().await;
-    let raw = |query: String| {
-        let body = json!({ "query": query });
-        async { app.post_text(body).await.1 }
-    };
-    let twice = raw(format!(
+    let twice = raw(&app, format!(
         r#"{{ client(id: "{THREE}") {{
                livePhotos(first: 2) {{ nodes {{ size client {{ id }} }} }}
                id
                livePhotos(first: 2) {{ totalCount nodes {{ createdAt client {{ complyCubeId }} }} }} }} }}"#
     ))
     .await;
-    let once = raw(format!(
+    let once = raw(&app, format!(
         r#"{{ client(id: "{THREE}") {{
                livePhotos(first: 2) {{ nodes {{ size client {{ id complyCubeId }} createdAt }} totalCount }}
                id }} }}"#
@@ -319,6 +322,10 @@ async fn a_waiting_field_selected_twice_merges_in_selection_order() {
     assert_eq!(twice, once);
     // At the root too, where async-graphql resolves the fields: twice, and through
     // fragments on `Query` (as Relay writes a screen's query), one of them inline.
+    let once = raw(&app, format!(
+        r#"{{ client(id: "{THREE}") {{ livePhotos(first: 2) {{ nodes {{ size createdAt }} totalCount }} id }} }}"#
+    ))
+    .await;
     for query in [
         format!(
             r#"{{ client(id: "{THREE}") {{ livePhotos(first: 2) {{ nodes {{ size }} }} }}
@@ -330,11 +337,7 @@ async fn a_waiting_field_selected_twice_merges_in_selection_order() {
                fragment Photos on Query {{ client(id: "{THREE}") {{ livePhotos(first: 2) {{ totalCount nodes {{ createdAt }} }} }} }}"#
         ),
     ] {
-        let twice = raw(query.clone()).await;
-        let once = raw(format!(
-            r#"{{ client(id: "{THREE}") {{ livePhotos(first: 2) {{ nodes {{ size createdAt }} totalCount }} id }} }}"#
-        ))
-        .await;
+        let twice = raw(&app, query.clone()).await;
         assert!(!twice.contains("errors"), "{twice}");
         assert_eq!(twice, once, "{query}");
     }
